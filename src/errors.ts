@@ -1,0 +1,185 @@
+// One error class for every refusal kura makes. The `code` is stable and documented (README,
+// "Error codes"); scripts and tests match on it, never on the message. The message is one line
+// for a person and names the offending field.
+
+/** Exit-code families of the CLI. Documented in the README; never renumber. */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  badInput: 3,
+  refused: 4,
+  secret: 5,
+  conflict: 6,
+  declined: 7,
+  environment: 10,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Every error code kura emits, with its CLI exit code and its HTTP status. */
+export const ERROR_CODES = {
+  // usage and input
+  ARGUMENT_INVALID: { exit: ExitCode.usage, http: 400, about: 'a flag or argument has an invalid value' },
+  INPUT_REQUIRED: {
+    exit: ExitCode.usage,
+    http: 400,
+    about: 'a value must be typed or given by a file flag, and neither was possible',
+  },
+  INTERACTIVE_REQUIRED: {
+    exit: ExitCode.usage,
+    http: 400,
+    about: 'the step needs a person at a terminal; scripts must opt out explicitly',
+  },
+  FILE_NOT_FOUND: { exit: ExitCode.badInput, http: 400, about: 'a named file does not exist' },
+  FILE_UNREADABLE: { exit: ExitCode.badInput, http: 400, about: 'a named file cannot be read' },
+  FILE_TOO_LARGE: {
+    exit: ExitCode.badInput,
+    http: 413,
+    about: 'a file is larger than kura accepts for its kind',
+  },
+  FILE_EXISTS: { exit: ExitCode.conflict, http: 409, about: 'kura will not overwrite an existing file' },
+  FILE_WRITE_FAILED: {
+    exit: ExitCode.environment,
+    http: 500,
+    about: 'a file could not be written; nothing was left half-written',
+  },
+  JSON_MALFORMED: { exit: ExitCode.badInput, http: 400, about: 'a file is not valid JSON' },
+  ARTIFACT_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a kura file has a missing or invalid field, or is of another kind or version',
+  },
+
+  // mnemonic and entropy
+  MNEMONIC_WORD_COUNT: { exit: ExitCode.badInput, http: 400, about: 'a mnemonic must have 12–24 words' },
+  MNEMONIC_UNKNOWN_WORD: { exit: ExitCode.badInput, http: 400, about: 'a word is not in the BIP-39 list' },
+  MNEMONIC_CHECKSUM: { exit: ExitCode.badInput, http: 400, about: 'the mnemonic checksum does not match' },
+  DICE_INVALID: { exit: ExitCode.badInput, http: 400, about: 'dice rolls must be digits 1–6, at least 99' },
+  BACKUP_CHECK_FAILED: {
+    exit: ExitCode.declined,
+    http: 400,
+    about: 'a word typed back did not match; nothing was written',
+  },
+
+  // keystore
+  PASSPHRASE_TOO_SHORT: {
+    exit: ExitCode.secret,
+    http: 400,
+    about: 'the keystore passphrase is shorter than allowed',
+  },
+  PASSPHRASE_MISMATCH: { exit: ExitCode.secret, http: 400, about: 'the two passphrase entries differ' },
+  KEYSTORE_EXISTS: { exit: ExitCode.conflict, http: 409, about: 'the signer home already holds a key' },
+  KEYSTORE_NOT_FOUND: { exit: ExitCode.badInput, http: 404, about: 'the signer home holds no key' },
+  KEYSTORE_PASSPHRASE_WRONG: { exit: ExitCode.secret, http: 401, about: 'the keystore passphrase is wrong' },
+  KEYSTORE_CORRUPT: {
+    exit: ExitCode.secret,
+    http: 400,
+    about: 'the keystore is damaged: its fields or its ciphertext fail their checks',
+  },
+
+  // keys and descriptors
+  KEY_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'an extended public key does not decode or is invalid',
+  },
+  KEY_ORIGIN_MISSING: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a key lacks its origin ([fingerprint/path])',
+  },
+  KEY_ORIGIN_MISMATCH: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: "a key's origin path disagrees with the key's own depth or parent",
+  },
+  KEY_NETWORK_MISMATCH: { exit: ExitCode.refused, http: 400, about: 'a key belongs to another network' },
+  KEY_SCRIPT_TYPE_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 400,
+    about: 'a SLIP-132 key is marked for another script type than P2WSH multisig',
+  },
+  KEY_DUPLICATE: { exit: ExitCode.refused, http: 400, about: 'the same public key appears twice' },
+  THRESHOLD_INVALID: { exit: ExitCode.refused, http: 400, about: 'M must satisfy 1 ≤ M ≤ N' },
+  TOO_MANY_COSIGNERS: {
+    exit: ExitCode.refused,
+    http: 400,
+    about: 'P2WSH sortedmulti allows at most 15 keys',
+  },
+  DESCRIPTOR_MALFORMED: { exit: ExitCode.badInput, http: 400, about: 'a descriptor does not parse' },
+  DESCRIPTOR_CHECKSUM_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a descriptor checksum is missing or wrong (typo protection, not authentication)',
+  },
+  DESCRIPTOR_UNSUPPORTED: {
+    exit: ExitCode.refused,
+    http: 400,
+    about: 'kura wallets are wsh(sortedmulti(...)) with BIP-48 keys; other descriptors are refused',
+  },
+  WALLET_ID_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 400,
+    about: "a wallet file's id, network or derived descriptors disagree with its descriptor",
+  },
+
+  // signer state
+  SIGNER_KEY_NOT_IN_WALLET: {
+    exit: ExitCode.refused,
+    http: 400,
+    about: "the signer's own key (public key and chain code) is not one of the wallet's keys",
+  },
+  NETWORK_MISMATCH: { exit: ExitCode.refused, http: 400, about: 'two artifacts are for different networks' },
+  WALLET_ALREADY_REGISTERED: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'another wallet is pinned on this signer; --replace is needed',
+  },
+  CONFIRMATION_DECLINED: { exit: ExitCode.declined, http: 400, about: 'the operator did not confirm' },
+  SELF_TEST_FAILED: {
+    exit: ExitCode.environment,
+    http: 500,
+    about: 'the curve library or BIP-32 derivation gave a wrong answer on a known vector',
+  },
+
+  INTERNAL: { exit: ExitCode.internal, http: 500, about: 'a bug: kura did something it did not expect' },
+} as const satisfies Record<string, { exit: ExitCode; http: number; about: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class KuraError extends Error {
+  override readonly name = 'KuraError';
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = details;
+  }
+
+  get exitCode(): ExitCode {
+    return ERROR_CODES[this.code].exit;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].http;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isKuraError(value: unknown, code?: ErrorCode): value is KuraError {
+  return value instanceof KuraError && (code === undefined || value.code === code);
+}
+
+/** Node's filesystem errors carry a string `code` such as ENOENT. */
+export function systemErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
