@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { parseNetworkName } from '../src/bitcoin/networks.js';
 import { KuraError } from '../src/errors.js';
-import { createKey, showKey } from '../src/keys/ceremony.js';
+import { createKey, showKey, verifyKey } from '../src/keys/ceremony.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
 import { emit, integerOption, type CliContext } from './context.js';
 
@@ -101,6 +101,21 @@ Examples:
         `path         ${data.path}`,
         `xpub         ${data.xpub}`,
         `key origin   ${data.keyOrigin}`,
+      ]);
+    });
+
+  keys
+    .command('verify')
+    .description('unlock the keystore and re-derive its key: checks the passphrase and the sealed words')
+    .requiredOption('--home <dir>', 'signer home folder')
+    .option('--passphrase-file <file>', 'file holding the keystore passphrase (otherwise prompted)')
+    .option('--json', 'print as JSON')
+    .action(async (flags: { home: string; passphraseFile?: string; json?: boolean }) => {
+      runSelfTest();
+      const { keystore, keyOrigin } = await verifyKey(flags.home, flags.passphraseFile, ctx.interaction);
+      const data = { ok: true, fingerprint: keystore.fingerprint, keyOrigin };
+      emit(ctx, flags.json ?? false, data, () => [
+        `Keystore ${keystore.fingerprint} unlocked; key re-derived.`,
       ]);
     });
 }

@@ -33,6 +33,14 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** The BIP-383 `sortedmulti` script: public keys in ascending byte order, then OP_CHECKMULTISIG. */
+export function sortedMultisigScript(threshold: number, publicKeys: readonly Uint8Array[]): Uint8Array {
+  const pubkeys = [...publicKeys].sort(compareBytes);
+  const script = payments.p2ms({ m: threshold, pubkeys }).output;
+  if (script === undefined) throw new KuraError('INTERNAL', 'bitcoinjs-lib returned no multisig script');
+  return script;
+}
+
 export function checkChildIndex(index: number, field = 'index'): number {
   if (!Number.isSafeInteger(index) || index < 0 || index >= HARDENED) {
     throw new KuraError('ARGUMENT_INVALID', `"${field}" must be an integer from 0 to ${HARDENED - 1}`, {

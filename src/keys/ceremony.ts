@@ -10,7 +10,13 @@ import { writeFileAtomic, ensurePrivateDirectory } from '../artifacts/atomicWrit
 import { cosignerFileFor, type CosignerFile } from '../artifacts/cosignerFile.js';
 import { readSecretFile } from '../artifacts/readFile.js';
 import { signerPaths, loadKeystoreFile } from '../signer/home.js';
-import { checkNewPassphrase, describeSecret, sealKeystore, type KeystoreFile } from './keystore.js';
+import {
+  checkNewPassphrase,
+  describeSecret,
+  openKeystore,
+  sealKeystore,
+  type KeystoreFile,
+} from './keystore.js';
 import { createMnemonic, parseDiceRolls, parseMnemonic, quizPositions, wordAt } from './mnemonic.js';
 
 /** Four words typed back catch a skipped or garbled backup without tiring the operator. */
@@ -213,4 +219,33 @@ export function showKey(home: string): { keystore: KeystoreFile; key: AccountKey
     );
   }
   return { keystore, key, keyOrigin: formatAccountKey(key) };
+}
+
+/** Reads the passphrase of an existing keystore: from a file, or typed at a terminal. */
+export async function readExistingPassphrase(
+  passphraseFile: string | undefined,
+  io: Interaction,
+): Promise<string> {
+  if (passphraseFile !== undefined) return readSecretFile(passphraseFile, 'passphrase-file');
+  if (!io.interactive) {
+    throw new KuraError(
+      'INPUT_REQUIRED',
+      'no terminal to type the keystore passphrase: use --passphrase-file',
+      {
+        field: 'passphrase',
+      },
+    );
+  }
+  return io.secret('Keystore passphrase: ');
+}
+
+/**
+ * Unlocks the keystore and re-derives its key (`kura keys verify`): proves the passphrase and the
+ * sealed words still work, without showing the words.
+ */
+export async function verifyKey(home: string, passphraseFile: string | undefined, io: Interaction) {
+  const keystore = loadKeystoreFile(home);
+  const passphrase = await readExistingPassphrase(passphraseFile, io);
+  openKeystore(keystore, passphrase);
+  return showKey(home);
 }

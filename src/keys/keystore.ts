@@ -42,6 +42,8 @@ export interface KeystoreHeader {
 }
 
 export interface KeystoreFile extends KeystoreHeader {
+  /** Plain SHA-256 of the header: tells a damaged header from a wrong passphrase (not a MAC). */
+  readonly headerSha256: string;
   readonly passphraseCheck: string;
   readonly cipher: { readonly name: 'aes-256-gcm'; readonly nonce: string };
   readonly ciphertext: string;
@@ -134,6 +136,7 @@ export function sealKeystore(
   encryption.fill(0);
   return {
     ...header,
+    headerSha256: bytesToHex(sha256(headerBytes(header))),
     passphraseCheck: check,
     cipher: { name: 'aes-256-gcm', nonce: nonce.toString('hex') },
     ciphertext: ciphertext.toString('hex'),
@@ -203,6 +206,7 @@ export function parseKeystore(json: unknown): KeystoreFile {
     path: o.path as string,
     xpub: o.xpub as string,
     kdf: { name: 'scrypt', N: N as number, r, p, salt: hexField(kdf.salt, 'kdf.salt', 32) },
+    headerSha256: hexField(o.headerSha256, 'headerSha256', 32),
     passphraseCheck: hexField(o.passphraseCheck, 'passphraseCheck', 32),
     cipher: { name: 'aes-256-gcm', nonce: hexField(cipher.nonce, 'cipher.nonce', 12) },
     ciphertext: hexField(o.ciphertext, 'ciphertext'),
@@ -216,6 +220,9 @@ export function parseKeystore(json: unknown): KeystoreFile {
  * KEYSTORE_CORRUPT.
  */
 export function openKeystore(file: KeystoreFile, passphrase: string): KeystoreSecret {
+  if (bytesToHex(sha256(headerBytes(file))) !== file.headerSha256) {
+    throw corrupt('headerSha256', 'does not match the header: a public field was changed');
+  }
   const { encryption, check } = deriveKeys(passphrase, file.kdf);
   try {
     if (!timingSafeEqual(Buffer.from(check, 'hex'), Buffer.from(file.passphraseCheck, 'hex'))) {

@@ -7,7 +7,7 @@ import type { Interaction } from '../../src/interaction.js';
 
 export interface ScriptedAnswers {
   /** Answers to `ask`, in order; a function gets the question. */
-  readonly asks?: (string | ((question: string) => string))[];
+  readonly asks?: (string | ((question: string, said: string) => string))[];
   readonly secrets?: string[];
   readonly interactive?: boolean;
 }
@@ -32,7 +32,7 @@ export function scripted(answers: ScriptedAnswers, said: string[]): Interaction 
       said.push(question);
       const next = asks.shift();
       if (next === undefined) throw new Error(`unexpected question: ${question}`);
-      return typeof next === 'function' ? next(question) : next;
+      return typeof next === 'function' ? next(question, said.join('\n')) : next;
     },
     secret: async (question) => {
       const next = secrets.shift();
