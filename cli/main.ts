@@ -5,6 +5,8 @@ import { ERROR_CODES, ExitCode, KuraError } from '../src/errors.js';
 import type { Interaction } from '../src/interaction.js';
 import { InvalidOption, type CliContext } from './context.js';
 import { registerKeys } from './keys.js';
+import { registerOfficer } from './officer.js';
+import { registerPolicy } from './policy.js';
 import { registerSigner } from './signer.js';
 import { registerWallet } from './wallet.js';
 import { terminalInteraction } from './terminal.js';
@@ -22,6 +24,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerKeys(program, ctx);
   registerWallet(program, ctx);
   registerSigner(program, ctx);
+  registerPolicy(program, ctx);
+  registerOfficer(program, ctx);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
   return program;

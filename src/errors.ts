@@ -142,6 +142,168 @@ export const ERROR_CODES = {
     about: 'the curve library or BIP-32 derivation gave a wrong answer on a known vector',
   },
 
+  // requests, policy and approvals
+  REQUEST_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a withdrawal request has a missing or invalid field',
+  },
+  ADDRESS_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a destination is not a valid address for the wallet network',
+  },
+  AMOUNT_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'an amount is not an integer from 1 to 21e14 sats',
+  },
+  POLICY_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a policy file has a missing or invalid field',
+  },
+  POLICY_NOT_PINNED: { exit: ExitCode.refused, http: 409, about: 'the signer has no pinned policy' },
+  POLICY_HASH_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: 'a policy hash differs from the pinned or expected policy',
+  },
+  POLICY_WALLET_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: 'the policy is for another wallet or network',
+  },
+  POLICY_REFUSED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the policy refuses the request; details list every reason',
+  },
+  POLICY_LIMIT_EXCEEDED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a per-withdrawal or rolling 24 h limit is exceeded',
+  },
+  POLICY_DESTINATION_NOT_ALLOWED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the destination is not on the allowlist',
+  },
+  POLICY_DESTINATION_COOLING: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the destination was added to the allowlist too recently',
+  },
+  POLICY_DESTINATION_DENIED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the destination is on the screening denylist (sanctioned or stolen coins)',
+  },
+  POLICY_FEE_TOO_HIGH: { exit: ExitCode.refused, http: 422, about: 'the fee exceeds a cap of the policy' },
+  APPROVAL_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'an approval file has a missing or invalid field',
+  },
+  APPROVAL_SIGNATURE_INVALID: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'an approval signature does not verify for its officer and content',
+  },
+  APPROVAL_OFFICER_UNKNOWN: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'an approval key is not an officer of the policy',
+  },
+  APPROVAL_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'an approval is for another request, amount, destination, wallet or policy',
+  },
+  APPROVAL_EXPIRED: { exit: ExitCode.refused, http: 422, about: 'an approval or its request has expired' },
+  APPROVAL_QUORUM_NOT_MET: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'fewer distinct officers approved than the tier needs, or a required role is missing',
+  },
+  APPROVAL_DELAY_NOT_OVER: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "the tier's delay after the last approval is not over",
+  },
+  // (policy work: add further policy codes above this line)
+  // (approvals work: add further approval codes above this line)
+  OFFICER_KEY_EXISTS: { exit: ExitCode.conflict, http: 409, about: 'an officer key file already exists' },
+
+  // PSBT and the signer
+  PSBT_MALFORMED: { exit: ExitCode.badInput, http: 400, about: 'a PSBT does not parse' },
+  PSBT_VERSION_UNSUPPORTED: { exit: ExitCode.badInput, http: 400, about: 'only PSBT version 0 is supported' },
+  PSBT_TOO_LARGE: { exit: ExitCode.badInput, http: 413, about: 'a PSBT is larger than the fixed bound' },
+  PSBT_DUPLICATE_KEY: { exit: ExitCode.badInput, http: 400, about: 'a PSBT map holds the same key twice' },
+  PACKAGE_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a kura proprietary field of the PSBT is malformed',
+  },
+  WALLET_NOT_REGISTERED: { exit: ExitCode.refused, http: 409, about: 'the signer has no registered wallet' },
+  INPUT_PREVIOUS_TX_MISSING: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'an input lacks its full previous transaction (segwit fee attack defence)',
+  },
+  INPUT_PREVIOUS_TX_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "an input's previous transaction does not hash to its outpoint",
+  },
+  INPUT_WITNESS_UTXO_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "an input's witness UTXO disagrees with its previous transaction",
+  },
+  INPUT_NOT_OURS: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'an input does not re-derive from the registered wallet',
+  },
+  INPUT_MIXED_WALLETS: { exit: ExitCode.refused, http: 422, about: 'inputs come from more than one wallet' },
+  SIGHASH_NOT_ALLOWED: { exit: ExitCode.refused, http: 422, about: 'only SIGHASH_ALL is signed' },
+  OUTPUT_NOT_APPROVED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a payment output does not match exactly one approved request (script and amount)',
+  },
+  REQUEST_NOT_PAID: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a request in the package has no matching output',
+  },
+  CHANGE_NOT_OURS: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "an output claiming to be change does not re-derive from the wallet's change branch",
+  },
+  CHANGE_INDEX_ABSURD: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a change output sits at an implausibly high index',
+  },
+  LEDGER_OUTPOINT_REUSED: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: 'the signer already signed another transaction spending this coin',
+  },
+  LEDGER_REQUEST_PAID: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: 'the signer already signed a payment of this request',
+  },
+  LEDGER_CORRUPT: {
+    exit: ExitCode.environment,
+    http: 500,
+    about: "the signer's ledger fails its hash chain",
+  },
+
   INTERNAL: { exit: ExitCode.internal, http: 500, about: 'a bug: kura did something it did not expect' },
 } as const satisfies Record<string, { exit: ExitCode; http: number; about: string }>;
 
