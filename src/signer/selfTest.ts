@@ -21,6 +21,16 @@ const ECDSA_SIGNATURE =
   '934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8' +
   '2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5';
 
+// BIP-340 test vector 1 (bip-0340/test-vectors.csv, copied in test/vectors/): officers sign
+// approvals with these Schnorr signatures, so signing and verifying are checked too.
+const SCHNORR_KEY = 'b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef';
+const SCHNORR_PUBLIC_KEY = 'dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659';
+const SCHNORR_AUX = '0000000000000000000000000000000000000000000000000000000000000001';
+const SCHNORR_MESSAGE = '243f6a8885a308d313198a2e03707344a4093822299f31d0082efa98ec4e6c89';
+const SCHNORR_SIGNATURE =
+  '6896bd60eeae296db48a229ff71dfe071bde413e6d43f917dc8dcf8c78de3341' +
+  '8906d11ac976abccb20b091292bff4ea897efcb639ea871cfa95f6de339e4b0a';
+
 let passed = false;
 
 function fail(what: string): never {
@@ -50,5 +60,24 @@ export function runSelfTest(): void {
   const tampered = Uint8Array.from(signature);
   tampered[63] = (tampered[63] as number) ^ 1;
   if (ecc.verify(digest, publicKey, tampered)) fail('ECDSA verification accepts a tampered signature');
+  checkSchnorr();
   passed = true;
+}
+
+function checkSchnorr(): void {
+  const key = hexToBytes(SCHNORR_KEY);
+  const message = hexToBytes(SCHNORR_MESSAGE);
+  const xOnly = ecc.xOnlyPointFromScalar(key);
+  if (bytesToHex(xOnly) !== SCHNORR_PUBLIC_KEY) fail('BIP-340 x-only public key (vector 1)');
+  const signature = ecc.signSchnorr(message, key, hexToBytes(SCHNORR_AUX));
+  if (bytesToHex(signature) !== SCHNORR_SIGNATURE) fail('BIP-340 signature (vector 1)');
+  if (!ecc.verifySchnorr(message, xOnly, signature)) fail('BIP-340 verification (vector 1)');
+  const tampered = Uint8Array.from(signature);
+  tampered[63] = (tampered[63] as number) ^ 1;
+  if (ecc.verifySchnorr(message, xOnly, tampered)) fail('BIP-340 verification accepts a tampered signature');
+  const otherMessage = Uint8Array.from(message);
+  otherMessage[0] = (otherMessage[0] as number) ^ 1;
+  if (ecc.verifySchnorr(otherMessage, xOnly, signature)) {
+    fail('BIP-340 verification accepts a signature for another message');
+  }
 }
