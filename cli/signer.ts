@@ -7,9 +7,13 @@ import { showKey } from '../src/keys/ceremony.js';
 import { planPin, pinWallet, reviewRegistration } from '../src/signer/register.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
 import { emit, type CliContext } from './context.js';
+import { registerSignerSigning } from './signerSigning.js';
 
 export function registerSigner(program: Command, ctx: CliContext): void {
-  const signer = program.command('signer').description('the offline signer: register a wallet');
+  const signer = program
+    .command('signer')
+    .description('the offline signer: register a wallet, pin a policy, sign packages, keep a ledger');
+  registerSignerSigning(signer, ctx);
 
   signer
     .command('register')
@@ -59,7 +63,7 @@ export function registerSigner(program: Command, ctx: CliContext): void {
             });
           }
         }
-        pinWallet(flags.home, loaded, outcome);
+        pinWallet(flags.home, loaded, outcome, Math.floor(Date.now() / 1000));
         emit(ctx, flags.json ?? false, { ...review, outcome }, () => [
           outcome === 'already-registered'
             ? `Wallet ${review.walletId} was already registered on this signer.`

@@ -245,6 +245,11 @@ export const ERROR_CODES = {
     http: 400,
     about: 'a kura proprietary field of the PSBT is malformed',
   },
+  PACKAGE_WALLET_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the signing package is for another wallet than the one registered',
+  },
   WALLET_NOT_REGISTERED: { exit: ExitCode.refused, http: 409, about: 'the signer has no registered wallet' },
   INPUT_PREVIOUS_TX_MISSING: {
     exit: ExitCode.refused,

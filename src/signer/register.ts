@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../artifacts/atomicWrite.js';
 import { readJsonFile } from '../artifacts/readFile.js';
 import { parseWalletFile, type LoadedWallet } from '../artifacts/walletFile.js';
 import { signerPaths } from './home.js';
+import { appendLedger } from './ledger.js';
 
 export interface RegistrationReview {
   readonly walletId: string;
@@ -103,9 +104,10 @@ export function planPin(home: string, loaded: LoadedWallet, replace: boolean): P
   return 'replaced';
 }
 
-export function pinWallet(home: string, loaded: LoadedWallet, outcome: PinOutcome): void {
+export function pinWallet(home: string, loaded: LoadedWallet, outcome: PinOutcome, now: number): void {
   if (outcome === 'already-registered') return;
   writeFileAtomic(signerPaths(home).wallet, `${JSON.stringify(loaded.file, null, 2)}\n`, {
     exclusive: outcome === 'registered',
   });
+  appendLedger(home, 'register', { walletId: loaded.id, name: loaded.name, outcome }, now);
 }
