@@ -18,6 +18,13 @@ export interface Counted {
   readonly officers: Map<Officer, number>;
 }
 
+/**
+ * Officers' workstations and air-gapped signers keep their own clocks, which drift. An approval
+ * dated up to five minutes after the evaluator's `now` is taken as clock skew; later than that
+ * it is refused, since a date far in the future would stretch the approval's validity.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
 export function countApprovals(policy: Policy, approvals: readonly VerifiedApproval[], now: number): Counted {
   const reasons: Reason[] = [];
   const officers = new Map<Officer, number>();
@@ -33,7 +40,7 @@ export function countApprovals(policy: Policy, approvals: readonly VerifiedAppro
       });
       return;
     }
-    if (approval.approvedAt > now) {
+    if (approval.approvedAt > now + MAX_CLOCK_SKEW_SECONDS) {
       reasons.push({
         code: 'APPROVAL_EXPIRED',
         field,
@@ -50,8 +57,9 @@ export function countApprovals(policy: Policy, approvals: readonly VerifiedAppro
       });
       return;
     }
-    // One officer counts once, however many approvals they gave.
-    officers.set(officer, Math.max(officers.get(officer) ?? 0, approval.approvedAt));
+    // One officer counts once, however many approvals they gave. An approval within the clock
+    // skew counts as given now, so skew never shortens nor lengthens a tier's delay.
+    officers.set(officer, Math.max(officers.get(officer) ?? 0, Math.min(approval.approvedAt, now)));
   });
   return { reasons, officers };
 }

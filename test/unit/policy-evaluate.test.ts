@@ -18,6 +18,7 @@ import {
   type VerifiedApproval,
 } from '../../src/policy/evaluate.js';
 import { evaluateFee } from '../../src/policy/fee.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../src/policy/quorum.js';
 import { parsePolicy, policyHashOf } from '../../src/policy/schema.js';
 
 const REGTEST = networkInfo('regtest').bitcoinjs;
@@ -293,9 +294,13 @@ describe('evaluateRequest: approvals', () => {
   });
 
   it('does not count an approval dated in the future (APPROVAL_EXPIRED)', () => {
-    const d = evaluate(request(), [by(1), by(2, NOW + 1)]);
+    const d = evaluate(request(), [by(1), by(2, NOW + MAX_CLOCK_SKEW_SECONDS + 1)]);
     expect(codes(d)).toEqual(['APPROVAL_EXPIRED approvals[1]', 'APPROVAL_QUORUM_NOT_MET tiers[0].approvals']);
     expect(d.reasons[0]?.message).toContain('after now');
+  });
+
+  it('takes an approval a little in the future as clock skew', () => {
+    expect(codes(evaluate(request(), [by(1), by(2, NOW + MAX_CLOCK_SKEW_SECONDS)]))).toEqual([]);
   });
 
   it('counts an approval until approvalExpirySeconds after it was given', () => {
@@ -366,7 +371,7 @@ describe('evaluateRequest: every failed rule at once', () => {
         amountSat: 6_000_000_000n,
         destination: DENIED,
       }),
-      [by(1), by(9), by(2, NOW + 100), by(3, NOW - 2 * DAY)],
+      [by(1), by(9), by(2, NOW + MAX_CLOCK_SKEW_SECONDS + 100), by(3, NOW - 2 * DAY)],
       { usageSat: 9_000_000_000n, usageCount: 5 },
     );
     expect(codes(d)).toEqual([
