@@ -9,6 +9,7 @@ import { destinationScript, MAX_MONEY_SAT, type WithdrawalRequest } from '../../
 import { ecc } from '../../src/bitcoin/ecc.js';
 import { isKuraError } from '../../src/errors.js';
 import { evaluateRequest, type VerifiedApproval } from '../../src/policy/evaluate.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../src/policy/quorum.js';
 import { evaluateFee } from '../../src/policy/fee.js';
 import { parsePolicy, policyHashOf } from '../../src/policy/schema.js';
 
@@ -101,7 +102,7 @@ describe('evaluateRequest, for all inputs', () => {
         const valid = approvals.filter(
           (a) =>
             policy.officers.some((o) => o.publicKey === a.officerPublicKey) &&
-            a.approvedAt <= NOW &&
+            a.approvedAt <= NOW + MAX_CLOCK_SKEW_SECONDS &&
             NOW < a.approvedAt + policy.approvalExpirySeconds,
         );
         const distinct = policy.officers.filter((o) => valid.some((a) => a.officerPublicKey === o.publicKey));
