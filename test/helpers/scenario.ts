@@ -203,3 +203,26 @@ export function writePackage(dir: string, name: string, bytes: Uint8Array): stri
   writeFileSync(path, bytes);
   return path;
 }
+
+/** Runs `kura signer sign FILE --yes --json` as the signer in `home`, unlocking with the test passphrase. */
+export function runSign(scenario: Pick<Scenario, 'passphraseFile'>, home: string, file: string) {
+  return kura([
+    'signer',
+    'sign',
+    file,
+    '--home',
+    home,
+    '--passphrase-file',
+    scenario.passphraseFile,
+    '--yes',
+    '--json',
+  ]);
+}
+
+/** As runSign, and expects success. */
+export async function signOk(scenario: Pick<Scenario, 'passphraseFile'>, home: string, file: string) {
+  const run = await runSign(scenario, home, file);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return run;
+}

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Block, Psbt } from 'bitcoinjs-lib';
 import { decodePsbt } from '../../src/artifacts/psbtFile.js';
 import { WalletDeriver } from '../../src/bitcoin/addresses.js';
-import { kura } from '../helpers/cli.js';
 import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import {
   approve,
@@ -17,6 +16,7 @@ import {
   testDestination,
   writePackage,
   type Scenario,
+  signOk,
 } from '../helpers/scenario.js';
 
 let node: RegtestNode;
@@ -56,19 +56,7 @@ describe('a withdrawal on regtest', () => {
 
     const signed = [];
     for (const home of [scenario.homes.alice, scenario.homes.carol]) {
-      const run = await kura([
-        'signer',
-        'sign',
-        file,
-        '--home',
-        home,
-        '--passphrase-file',
-        scenario.passphraseFile,
-        '--yes',
-        '--json',
-      ]);
-      expect(run.stderr).toBe('');
-      expect(run.code).toBe(0);
+      const run = await signOk(scenario, home, file);
       signed.push(decodePsbt(readFileSync(run.json<{ signedPath: string }>().signedPath)));
     }
 

@@ -27,6 +27,7 @@ import {
   writePackage,
   type PackageParts,
   type Scenario,
+  runSign,
 } from '../helpers/scenario.js';
 
 let scenario: Scenario;
@@ -53,17 +54,7 @@ async function refuse(
   mkdirSync(dir);
   const file = writePackage(dir, 'package.psbt', bytes);
   const before = readLedger(home).length;
-  const run = await kura([
-    'signer',
-    'sign',
-    file,
-    '--home',
-    home,
-    '--passphrase-file',
-    scenario.passphraseFile,
-    '--yes',
-    '--json',
-  ]);
+  const run = await runSign(scenario, home, file);
   expect(run.code).not.toBe(0);
   expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
   expect(readLedger(home).length).toBe(before);
@@ -634,17 +625,7 @@ describe('the ledger', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
     const file = writePackage(dir, 'first.psbt', first.toBuffer());
-    const signed = await kura([
-      'signer',
-      'sign',
-      file,
-      '--home',
-      scenario.homes.bob,
-      '--passphrase-file',
-      scenario.passphraseFile,
-      '--yes',
-      '--json',
-    ]);
+    const signed = await runSign(scenario, scenario.homes.bob, file);
     expect(signed.code).toBe(0);
     expect(existsSync(signed.json<{ signedPath: string }>().signedPath)).toBe(true);
 
@@ -688,17 +669,7 @@ describe('the ledger', () => {
       batchId: 'bump',
     };
     const bumpFile = writePackage(dir, 'bump.psbt', buildPackage(scenario, higher).toBuffer());
-    const bumped = await kura([
-      'signer',
-      'sign',
-      bumpFile,
-      '--home',
-      scenario.homes.bob,
-      '--passphrase-file',
-      scenario.passphraseFile,
-      '--yes',
-      '--json',
-    ]);
+    const bumped = await runSign(scenario, scenario.homes.bob, bumpFile);
     expect(bumped.code).toBe(0);
     expect(bumped.json<{ replay: string }>().replay).toBe('bump');
   });
@@ -721,17 +692,7 @@ describe('the reference package', () => {
   it('is itself acceptable (so every refusal above is caused by its tampering)', async () => {
     const psbt = Psbt.fromBuffer(tampered(noop));
     const file = writePackage(scenario.dir, 'reference.psbt', psbt.toBuffer());
-    const run = await kura([
-      'signer',
-      'sign',
-      file,
-      '--home',
-      scenario.homes.alice,
-      '--passphrase-file',
-      scenario.passphraseFile,
-      '--yes',
-      '--json',
-    ]);
+    const run = await runSign(scenario, scenario.homes.alice, file);
     expect(run.code).toBe(0);
   });
 });

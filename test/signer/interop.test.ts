@@ -10,30 +10,21 @@ import { ecc } from '../../src/bitcoin/ecc.js';
 import { accountPrivateNode, bip48Path, masterFromSeed } from '../../src/keys/account.js';
 import { mnemonicToSeed } from '../../src/keys/mnemonic.js';
 import { PUBLIC_TEST_MNEMONICS } from '../fixtures/seeds.js';
-import { kura } from '../helpers/cli.js';
-import { buildPackage, setUpScenario, validParts, writePackage, type Scenario } from '../helpers/scenario.js';
+import {
+  buildPackage,
+  setUpScenario,
+  signOk,
+  validParts,
+  writePackage,
+  type Scenario,
+} from '../helpers/scenario.js';
 
 let scenario: Scenario;
 beforeAll(async () => {
   scenario = await setUpScenario();
 });
 
-async function sign(home: string, file: string) {
-  const run = await kura([
-    'signer',
-    'sign',
-    file,
-    '--home',
-    home,
-    '--passphrase-file',
-    scenario.passphraseFile,
-    '--yes',
-    '--json',
-  ]);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return run;
-}
+const sign = (home: string, file: string) => signOk(scenario, home, file);
 
 describe('interoperability of the signing package', () => {
   it('is co-signed by @scure/btc-signer as the second cosigner', async () => {

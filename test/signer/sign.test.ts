@@ -6,7 +6,14 @@ import { Psbt } from 'bitcoinjs-lib';
 import { decodePsbt } from '../../src/artifacts/psbtFile.js';
 import { ecc } from '../../src/bitcoin/ecc.js';
 import { errorCode, kura } from '../helpers/cli.js';
-import { buildPackage, setUpScenario, validParts, writePackage, type Scenario } from '../helpers/scenario.js';
+import {
+  buildPackage,
+  setUpScenario,
+  validParts,
+  writePackage,
+  type Scenario,
+  runSign,
+} from '../helpers/scenario.js';
 
 let scenario: Scenario;
 
@@ -14,20 +21,7 @@ beforeAll(async () => {
   scenario = await setUpScenario();
 });
 
-async function sign(home: string, file: string, extra: string[] = []) {
-  return kura([
-    'signer',
-    'sign',
-    file,
-    '--home',
-    home,
-    '--passphrase-file',
-    scenario.passphraseFile,
-    '--yes',
-    '--json',
-    ...extra,
-  ]);
-}
+const sign = (home: string, file: string) => runSign(scenario, home, file);
 
 describe('kura signer sign: the valid path', () => {
   it('two signers sign, the coordinator combines and finalizes', async () => {
