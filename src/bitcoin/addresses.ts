@@ -52,6 +52,8 @@ export function checkChildIndex(index: number, field = 'index'): number {
 
 export class WalletDeriver {
   private readonly branchNodes = new Map<Branch, readonly BIP32Interface[]>();
+  // Many coins can sit at one address; each (branch, index) is derived once per deriver.
+  private readonly derived = new Map<number, DerivedAddress>();
 
   constructor(readonly wallet: MultisigWallet) {}
 
@@ -66,6 +68,15 @@ export class WalletDeriver {
 
   derive(branch: Branch, index: number): DerivedAddress {
     checkChildIndex(index);
+    const key = branch * HARDENED + index;
+    const cached = this.derived.get(key);
+    if (cached !== undefined) return cached;
+    const address = this.deriveUncached(branch, index);
+    this.derived.set(key, address);
+    return address;
+  }
+
+  private deriveUncached(branch: Branch, index: number): DerivedAddress {
     const nodes = this.nodesFor(branch);
     const keys: DerivedKey[] = this.wallet.keys.map((k, i) => ({
       publicKey: (nodes[i] as BIP32Interface).derive(index).publicKey,
@@ -101,6 +112,7 @@ export class WalletDeriver {
       });
     }
     checkChildIndex(from + Math.max(count - 1, 0), 'from + count');
-    return Array.from({ length: count }, (_, i) => this.derive(branch, from + i));
+    // A listing walks each address once: no point filling the cache with them.
+    return Array.from({ length: count }, (_, i) => this.deriveUncached(branch, from + i));
   }
 }

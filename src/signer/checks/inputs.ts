@@ -30,7 +30,7 @@ export function txidOf(hash: Uint8Array): string {
 export function checkInputs(psbt: Psbt, deriver: WalletDeriver, ownKey: AccountKey): CheckedInput[] {
   const txInputs = psbt.txInputs;
   // Several inputs often spend outputs of the same previous transaction: parse and hash it once.
-  const parsedPrevious = new Map<string, { tx: Transaction; hash: Uint8Array }>();
+  const parsedPrevious = new Map<string, { tx: Transaction; hash: Uint8Array; bytes: Uint8Array }>();
   return psbt.data.inputs.map((input, index) => {
     const txIn = txInputs[index];
     if (txIn === undefined) throw new KuraError('PSBT_MALFORMED', `input ${index} has no transaction input`);
@@ -61,9 +61,12 @@ export function checkInputs(psbt: Psbt, deriver: WalletDeriver, ownKey: AccountK
         { field: `${field}.nonWitnessUtxo` },
       );
     }
-    const key = bytesToHex(input.nonWitnessUtxo);
-    let previous = parsedPrevious.get(key);
-    if (previous === undefined) {
+    // Keyed by the outpoint's txid: a later input naming the same txid reuses the parse only if
+    // its bytes are identical (a compare, not another hash), so one large funding transaction
+    // spent by thousands of inputs is hashed once.
+    const txidKey = bytesToHex(txIn.hash);
+    let previous = parsedPrevious.get(txidKey);
+    if (previous === undefined || !Buffer.from(previous.bytes).equals(Buffer.from(input.nonWitnessUtxo))) {
       let tx: Transaction;
       try {
         tx = Transaction.fromBuffer(input.nonWitnessUtxo);
@@ -75,8 +78,8 @@ export function checkInputs(psbt: Psbt, deriver: WalletDeriver, ownKey: AccountK
           cause,
         );
       }
-      previous = { tx, hash: tx.getHash() };
-      parsedPrevious.set(key, previous);
+      previous = { tx, hash: tx.getHash(), bytes: input.nonWitnessUtxo };
+      if (!parsedPrevious.has(txidKey)) parsedPrevious.set(txidKey, previous);
     }
     if (!sameBytes(previous.hash, txIn.hash)) {
       throw new KuraError(
