@@ -6,6 +6,7 @@ import type { Interaction } from '../src/interaction.js';
 import { InvalidOption, type CliContext } from './context.js';
 import { registerKeys } from './keys.js';
 import { registerOfficer } from './officer.js';
+import { registerCoordinator } from './coordinator.js';
 import { registerPolicy } from './policy.js';
 import { registerSigner } from './signer.js';
 import { registerWallet } from './wallet.js';
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSigner(program, ctx);
   registerPolicy(program, ctx);
   registerOfficer(program, ctx);
+  registerCoordinator(program, ctx);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
   return program;

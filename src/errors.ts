@@ -309,6 +309,137 @@ export const ERROR_CODES = {
     about: "the signer's ledger fails its hash chain",
   },
 
+  // coordinator home, store and tokens
+  COORDINATOR_HOME_EXISTS: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'the coordinator home already holds a database; kura never re-initializes one',
+  },
+  COORDINATOR_NOT_INITIALIZED: {
+    exit: ExitCode.badInput,
+    http: 404,
+    about: 'the folder is not a coordinator home: run kura coordinator init',
+  },
+  COORDINATOR_CONFIG_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: "the coordinator home's config.json has a missing or invalid field",
+  },
+  COORDINATOR_NOT_FOUND: {
+    exit: ExitCode.badInput,
+    http: 404,
+    about: 'no request, batch, coin or token has that id',
+  },
+  COORDINATOR_IDEMPOTENCY_CONFLICT: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'the idempotency key was already used by this client with another request body',
+  },
+  COORDINATOR_STATE_CONFLICT: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'the request or batch is not in a state that allows this step',
+  },
+  COORDINATOR_DUPLICATE: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'this officer already approved, or this cosigner already signed, with different content',
+  },
+  COORDINATOR_COIN_UNAVAILABLE: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'a coin is unknown, already spent or locked to another batch',
+  },
+  STORE_VERSION_UNSUPPORTED: {
+    exit: ExitCode.environment,
+    http: 500,
+    about: 'the database was written by a newer kura; this version will not touch it',
+  },
+  STORE_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: "the database belongs to another network or wallet than the home's wallet file",
+  },
+  STORE_BLOCK_MISMATCH: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'a block does not extend the stored chain; roll back to the fork point first',
+  },
+  STORE_CORRUPT: {
+    exit: ExitCode.environment,
+    http: 500,
+    about: 'the database fails its own checks (a damaged row or a broken audit chain)',
+  },
+  STORE_FAILED: {
+    exit: ExitCode.environment,
+    http: 500,
+    about: 'SQLite refused an operation; the transaction was rolled back whole',
+  },
+  TOKEN_MISSING: {
+    exit: ExitCode.refused,
+    http: 401,
+    about: 'no bearer token was given',
+  },
+  TOKEN_INVALID: {
+    exit: ExitCode.refused,
+    http: 401,
+    about: 'the bearer token is malformed or unknown',
+  },
+  TOKEN_REVOKED: { exit: ExitCode.refused, http: 401, about: 'the bearer token was revoked' },
+  TOKEN_ROLE_FORBIDDEN: {
+    exit: ExitCode.refused,
+    http: 403,
+    about: "the token's role may not do this",
+  },
+
+  // the Bitcoin node (src/chain) and block scanning (src/coordinator/scan)
+  NODE_UNREACHABLE: {
+    exit: ExitCode.environment,
+    http: 503,
+    about: 'the Bitcoin node cannot be reached (refused, reset, no route), after bounded retries',
+  },
+  NODE_TIMEOUT: {
+    exit: ExitCode.environment,
+    http: 504,
+    about: 'the Bitcoin node did not answer within the timeout, after bounded retries',
+  },
+  NODE_AUTH_FAILED: {
+    exit: ExitCode.environment,
+    http: 502,
+    about: 'the Bitcoin node refused the RPC credentials (HTTP 401 or 403)',
+  },
+  NODE_COOKIE_UNREADABLE: {
+    exit: ExitCode.environment,
+    http: 503,
+    about: "the node's RPC cookie file is missing or unreadable (is the node running? is the path right?)",
+  },
+  NODE_RPC_ERROR: {
+    exit: ExitCode.environment,
+    http: 502,
+    about: 'the Bitcoin node answered an RPC error; details carry its rpcCode and the method',
+  },
+  NODE_BAD_RESPONSE: {
+    exit: ExitCode.environment,
+    http: 502,
+    about:
+      'the node answered something that is not a valid JSON-RPC reply (garbage, wrong id or type, too big)',
+  },
+  NODE_WRONG_NETWORK: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: "the node's chain is not the wallet's network",
+  },
+  CHAIN_BLOCK_MALFORMED: {
+    exit: ExitCode.environment,
+    http: 502,
+    about: 'a block does not parse, has trailing bytes, or does not match its header or requested hash',
+  },
+  CHAIN_REORG_TOO_DEEP: {
+    exit: ExitCode.environment,
+    http: 503,
+    about: "the node's chain forks below every block kura remembers; rescan from the birthday height",
+  },
+
   INTERNAL: { exit: ExitCode.internal, http: 500, about: 'a bug: kura did something it did not expect' },
 } as const satisfies Record<string, { exit: ExitCode; http: number; about: string }>;
 
