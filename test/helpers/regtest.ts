@@ -388,6 +388,32 @@ async function sendRawTransaction(args, help) {
   return tx.txid();
 }
 
+// bcoin's invalidateblock rewinds the chain but leaves the mempool pointing at the old tip, so
+// the next generatetoaddress fails ("Mempool/chain tip mismatch"). Bitcoin Core instead returns
+// the disconnected blocks' transactions to the mempool; this does the same.
+async function invalidateBlock(args, help) {
+  const disconnected = [];
+  if (!help && args.length === 1 && typeof args[0] === 'string' && /^[0-9a-fA-F]{64}$/.test(args[0])) {
+    const target = await node.chain.getEntry(Buffer.from(args[0], 'hex').reverse().toString('hex'));
+    if (target && (await node.chain.isMainChain(target))) {
+      for (let e = node.chain.tip; e && e.height >= target.height; e = await node.chain.getPrevious(e)) {
+        const block = await node.chain.getBlock(e.hash);
+        disconnected.unshift(block.txs.slice(1));
+      }
+    }
+  }
+  const result = await node.rpc.invalidateBlock(args, help);
+  await node.mempool._reset();
+  for (const tx of disconnected.flat()) {
+    try {
+      await node.mempool.addTX(tx);
+    } catch (err) {
+      // Core drops a transaction that no longer fits the chain; so does this.
+    }
+  }
+  return result;
+}
+
 async function start(apiKey, prefix, logLevel) {
   node = new FullNode({
     network: 'regtest',
@@ -406,6 +432,7 @@ async function start(apiKey, prefix, logLevel) {
   });
   node.on('error', (err) => console.error('node error:', err && err.message));
   node.rpc.calls.sendrawtransaction = sendRawTransaction;
+  node.rpc.calls.invalidateblock = invalidateBlock;
   await node.ensure();
   await node.open();
   return node.http.address().port;
