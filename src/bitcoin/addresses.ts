@@ -1,8 +1,9 @@
 // Address derivation for a kura wallet. Branch nodes (account/0 and account/1) are derived once
-// per deriver and cached, so deriving N addresses costs N child derivations per key.
+// per deriver and cached, so deriving N addresses costs N child derivations per key, each done by
+// a ChildKeyDeriver that parses the branch key once (childKeys.ts).
 import { payments } from 'bitcoinjs-lib';
 import { KuraError } from '../errors.js';
-import type { BIP32Interface } from './ecc.js';
+import { ChildKeyDeriver } from './childKeys.js';
 import type { Branch, MultisigWallet } from './descriptor.js';
 import { HARDENED } from './keyExpression.js';
 import { networkInfo } from './networks.js';
@@ -51,16 +52,16 @@ export function checkChildIndex(index: number, field = 'index'): number {
 }
 
 export class WalletDeriver {
-  private readonly branchNodes = new Map<Branch, readonly BIP32Interface[]>();
+  private readonly branchNodes = new Map<Branch, readonly ChildKeyDeriver[]>();
   // Many coins can sit at one address; each (branch, index) is derived once per deriver.
   private readonly derived = new Map<number, DerivedAddress>();
 
   constructor(readonly wallet: MultisigWallet) {}
 
-  private nodesFor(branch: Branch): readonly BIP32Interface[] {
+  private nodesFor(branch: Branch): readonly ChildKeyDeriver[] {
     let nodes = this.branchNodes.get(branch);
     if (nodes === undefined) {
-      nodes = this.wallet.keys.map((k) => k.node.derive(branch));
+      nodes = this.wallet.keys.map((k) => new ChildKeyDeriver(k.node.derive(branch)));
       this.branchNodes.set(branch, nodes);
     }
     return nodes;
@@ -79,7 +80,7 @@ export class WalletDeriver {
   private deriveUncached(branch: Branch, index: number): DerivedAddress {
     const nodes = this.nodesFor(branch);
     const keys: DerivedKey[] = this.wallet.keys.map((k, i) => ({
-      publicKey: (nodes[i] as BIP32Interface).derive(index).publicKey,
+      publicKey: (nodes[i] as ChildKeyDeriver).publicChild(index),
       fingerprint: k.origin.fingerprint,
       path: [...k.origin.path, branch, index],
     }));

@@ -5,6 +5,7 @@ import { Psbt, Transaction, script as bjsScript } from 'bitcoinjs-lib';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { KuraError } from '../errors.js';
 import { ecc, type BIP32Interface } from '../bitcoin/ecc.js';
+import { ChildKeyDeriver } from '../bitcoin/childKeys.js';
 import { WitnessV0Sighasher } from '../bitcoin/sighash.js';
 import { GlobalSubtype, proprietaryKey } from '../artifacts/kuraFields.js';
 import type { CheckedInput } from './checks/inputs.js';
@@ -29,6 +30,11 @@ export function unsignedTransaction(psbt: Psbt): Transaction {
   return tx;
 }
 
+function matches(privateKey: Uint8Array, publicKey: Uint8Array): boolean {
+  const derived = ecc.pointFromScalar(privateKey, true);
+  return derived !== null && bytesToHex(derived) === bytesToHex(publicKey);
+}
+
 export interface OwnSignature {
   readonly inputIndex: number;
   readonly publicKey: Uint8Array;
@@ -37,7 +43,8 @@ export interface OwnSignature {
 
 /**
  * Signs every input with this signer's key at the input's derivation. `account` is the private
- * BIP-48 account node; branch nodes are derived once.
+ * BIP-48 account node; branch nodes are derived once and checked against the public key the review
+ * derived from the registered xpub, so each child private key is just branch key + IL (childKeys.ts).
  */
 export function signInputs(
   psbt: Psbt,
@@ -46,24 +53,29 @@ export function signInputs(
   fingerprint: string,
 ): OwnSignature[] {
   const sighasher = new WitnessV0Sighasher(unsignedTransaction(psbt));
-  const branches = new Map<number, BIP32Interface>();
+  const branches = new Map<number, { node: BIP32Interface; children: ChildKeyDeriver; checked: boolean }>();
   return inputs.map((input) => {
     const own = input.derived.keys.find((k) => k.fingerprint === fingerprint);
     const branch = input.derived.branch;
     if (own === undefined) throw new KuraError('INTERNAL', `input ${input.index} has no key of this signer`);
-    let branchNode = branches.get(branch);
-    if (branchNode === undefined) {
-      branchNode = account.derive(branch);
-      branches.set(branch, branchNode);
+    let branchKeys = branches.get(branch);
+    if (branchKeys === undefined) {
+      const node = account.derive(branch);
+      branchKeys = { node, children: new ChildKeyDeriver(node), checked: false };
+      branches.set(branch, branchKeys);
     }
-    const child = branchNode.derive(input.derived.index);
-    const privateKey = child.privateKey;
-    if (privateKey === undefined || bytesToHex(child.publicKey) !== bytesToHex(own.publicKey)) {
+    const { node, children } = branchKeys;
+    const privateKey =
+      node.privateKey === undefined ? undefined : children.privateChild(node.privateKey, input.derived.index);
+    // The first input of each branch proves the unlocked key is the registered one; the others
+    // follow from the same branch key (child = branch + IL on both sides).
+    if (privateKey === undefined || (!branchKeys.checked && !matches(privateKey, own.publicKey))) {
       throw new KuraError(
         'INTERNAL',
         `input ${input.index}: the unlocked key does not match the wallet's key`,
       );
     }
+    branchKeys.checked = true;
     const hash = sighasher.hash(input.index, input.derived.witnessScript, input.valueSat);
     const signature = bjsScript.signature.encode(ecc.sign(hash, privateKey), Transaction.SIGHASH_ALL);
     return { inputIndex: input.index, publicKey: own.publicKey, signature };
