@@ -440,6 +440,274 @@ export const ERROR_CODES = {
     about: "the node's chain forks below every block kura remembers; rescan from the birthday height",
   },
 
+  // the coordinator's HTTP API (src/coordinator/http)
+  HTTP_ROUTE_NOT_FOUND: { exit: ExitCode.badInput, http: 404, about: 'no API route has that path' },
+  HTTP_METHOD_NOT_ALLOWED: {
+    exit: ExitCode.badInput,
+    http: 405,
+    about: 'the API route exists, but not for that HTTP method',
+  },
+  HTTP_BODY_TOO_LARGE: {
+    exit: ExitCode.badInput,
+    http: 413,
+    about: 'an HTTP request body is larger than the route accepts',
+  },
+  HTTP_CONTENT_TYPE_UNSUPPORTED: {
+    exit: ExitCode.badInput,
+    http: 415,
+    about: 'an HTTP request body has a Content-Type the route does not accept',
+  },
+  HTTP_REQUEST_MALFORMED: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'an HTTP request line, header, path or query does not parse',
+  },
+
+  // the auditor's tools (src/audit): liabilities tree, log export and verify, reconcile
+  LIABILITIES_CSV_MALFORMED: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'the balances CSV has a bad header, a blank or malformed line, a bad customer id, or no rows',
+  },
+  LIABILITIES_BALANCE_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a balance is not a whole number of sats (a fraction, a sign, blank or not a number)',
+  },
+  LIABILITIES_NEGATIVE_AMOUNT: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a negative balance or sum: it would let the prover hide liabilities',
+  },
+  LIABILITIES_AMOUNT_TOO_LARGE: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a balance, sum or total is above 21,000,000 BTC (2.1e15 sats)',
+  },
+  LIABILITIES_DUPLICATE_ID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a customer id appears twice in the balances (compared ignoring case)',
+  },
+  LIABILITIES_ROOT_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a liabilities root file has a missing or invalid field',
+  },
+  LIABILITIES_PROOF_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a liabilities inclusion proof has a missing or invalid field',
+  },
+  LIABILITIES_DEPTH_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "a proof's path length or position does not fit the tree the root describes",
+  },
+  LIABILITIES_ROOT_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the proof does not hash to the published root: the balance is not included as shown',
+  },
+  LIABILITIES_TOTAL_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "the sums along the proof do not add up to the root's published total",
+  },
+  AUDIT_LOG_MALFORMED: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a log line is not a hash-chain entry (or the export header is invalid); details name it',
+  },
+  AUDIT_LOG_EDITED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a log entry was changed after it was written; details name the first bad entry',
+  },
+  AUDIT_LOG_REORDERED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'log entries are out of order; details name the first misplaced entry',
+  },
+  AUDIT_LOG_INSERTED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a log entry was inserted that the chain does not hold; details name it',
+  },
+  AUDIT_LOG_DELETED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'log entries were removed from the middle; details name the first missing one',
+  },
+  AUDIT_LOG_TRUNCATED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the log ends before the entry count or head its export header names',
+  },
+  AUDIT_LOG_HEAD_UNKNOWN: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a head recorded earlier is not in this log: it was rewritten or cut before that point',
+  },
+  RECONCILE_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "signer ledgers and the coordinator's log disagree; details list every finding",
+  },
+
+  // batches: building, signatures, broadcast and fee bumps (src/coordinator/batch)
+  BATCH_FUNDS_INSUFFICIENT: {
+    exit: ExitCode.refused,
+    http: 409,
+    about: "the wallet's spendable coins cannot pay the requests and their fee",
+  },
+  BATCH_TOO_LARGE: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the transaction would be larger than the standard 100,000 vbytes',
+  },
+  BATCH_BUMP_IMPOSSIBLE: {
+    exit: ExitCode.refused,
+    http: 422,
+    about:
+      'a fee bump cannot take the higher fee from the same coins (no change left above dust, or not above the old fee by the relay increment)',
+  },
+  BATCH_TX_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a signed file is for another transaction than the batch it names',
+  },
+  SIGNATURE_MISSING: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a signed file carries no partial signature',
+  },
+  SIGNATURE_KEY_UNKNOWN: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "a partial signature is by a key that is not a registered cosigner's key for its input",
+  },
+  SIGNATURE_INVALID: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a partial signature does not verify for its input of the batch, or is not strict DER with low S',
+  },
+  BROADCAST_REFUSED: {
+    exit: ExitCode.refused,
+    http: 502,
+    about:
+      "the node refused the transaction, or does not hold it after it was sent; details carry the node's reason",
+  },
+
+  // other wallets' formats: kura wallet import|export (src/artifacts/walletImport.ts, walletExport.ts)
+  WALLET_IMPORT_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a Caravan or Coldcard/Sparrow wallet file has a missing or malformed field or line',
+  },
+  WALLET_IMPORT_UNSUPPORTED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the imported wallet is not one kura can represent: not P2WSH sortedmulti, or an unknown network',
+  },
+
+  // proof of reserves (BIP-127) and solvency: src/signer/reviewProof.ts, src/audit/reserves, src/audit/solvency
+  PROOF_MESSAGE_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a proof-of-reserves message is empty, over 1,000 bytes, or holds control or direction characters',
+  },
+  PROOF_COMMITMENT_MISSING: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "a reserves package's first input carries no PSBT_IN_POR_COMMITMENT (BIP-127)",
+  },
+  PROOF_COMMITMENT_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the first input is not SHA-256("Proof-of-Reserves: " + message):0 with an empty witness',
+  },
+  PROOF_COMMITMENT_UNEXPECTED: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a PSBT_IN_POR_COMMITMENT field on a withdrawal package, or on another input than the first',
+  },
+  PROOF_OUTPUT_INVALID: {
+    exit: ExitCode.refused,
+    http: 422,
+    about:
+      "a proof must have exactly one output, worth exactly its coins, paying one of the wallet's addresses",
+  },
+  PROOF_SIGNATURE_INVALID: {
+    exit: ExitCode.refused,
+    http: 422,
+    about:
+      "a proof input's signature does not verify or is not SIGHASH_ALL, or its witness does not spend its coin",
+  },
+  PROOF_SIGNATURES_MISSING: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "a proof input has fewer valid signatures than the wallet's threshold",
+  },
+  PROOF_SIGNED_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a signed file is for another proof transaction than the package',
+  },
+  PROOF_BLOCK_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "the block the proof names is not the node's block at that height, or the message names another",
+  },
+  PROOF_COIN_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about:
+      "a proof's coin list disagrees with its transaction or with the node (value, block, or made after the block)",
+  },
+  PROOF_COIN_SPENT: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: "a coin of the proof was already spent at the proof's block",
+  },
+  PROOF_SCAN_LIMIT: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'a coin is spent now and finding its spend needs more blocks than --max-scan-blocks allows',
+  },
+  RESERVES_PROOF_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a reserves proof file has a missing or invalid field',
+  },
+  RESERVES_REPORT_INVALID: {
+    exit: ExitCode.badInput,
+    http: 400,
+    about: 'a reserves verification report has a missing or invalid field',
+  },
+  RESERVES_NOT_SYNCED: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: "the coordinator's scanned chain is empty or no longer the node's: sync before proving",
+  },
+  RESERVES_NO_COINS: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the coordinator knows no confirmed unspent coin of the wallet to prove',
+  },
+  SOLVENCY_INPUT_MISMATCH: {
+    exit: ExitCode.refused,
+    http: 422,
+    about: 'the verification report is for another proof file than the one given',
+  },
+
+  // coin tracking (src/coordinator/sync.ts)
+  COORDINATOR_SYNC_CONFLICT: {
+    exit: ExitCode.conflict,
+    http: 409,
+    about: 'another sync of the same home changed the chain or the address window meanwhile; run sync again',
+  },
+
   INTERNAL: { exit: ExitCode.internal, http: 500, about: 'a bug: kura did something it did not expect' },
 } as const satisfies Record<string, { exit: ExitCode; http: number; about: string }>;
 
