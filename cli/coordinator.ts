@@ -13,6 +13,7 @@ import {
 import { REQUEST_STATES, TOKEN_ROLES } from '../src/coordinator/store/index.js';
 import { createToken, listTokens, parseRole, revokeToken } from '../src/coordinator/tokens.js';
 import { emit, integerOption, type CliContext } from './context.js';
+import { registerCoordinatorServe } from './coordinatorServe.js';
 
 interface InitFlags {
   home: string;
@@ -163,4 +164,6 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
             ),
       );
     });
+
+  registerCoordinatorServe(coordinator, ctx);
 }

@@ -7,6 +7,7 @@ import { InvalidOption, type CliContext } from './context.js';
 import { registerKeys } from './keys.js';
 import { registerOfficer } from './officer.js';
 import { registerCoordinator } from './coordinator.js';
+import { registerApproval, registerRequest } from './request.js';
 import { registerPolicy } from './policy.js';
 import { registerSigner } from './signer.js';
 import { registerWallet } from './wallet.js';
@@ -28,6 +29,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerPolicy(program, ctx);
   registerOfficer(program, ctx);
   registerCoordinator(program, ctx);
+  registerRequest(program, ctx);
+  registerApproval(program, ctx);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
   return program;

@@ -56,6 +56,12 @@ export function listBatches(sql: Sql, state?: BatchState): BatchRecord[] {
     .map(batchOf);
 }
 
+/** Every batch whose unsigned transaction has this txid (a cancelled one may share it with its rebuild). */
+export function batchesByTxid(sql: Sql, txid: string): BatchRecord[] {
+  hexOf(txid, 'txid');
+  return sql.all(`SELECT ${COLUMNS} FROM batches WHERE txid = ? ORDER BY created_at, batch_id`, txid).map(batchOf);
+}
+
 const digest = (bytes: Uint8Array): string => bytesToHex(sha256(bytes));
 
 /** Stores a newly built batch in state 'built'. Locking its coins and batching its requests are separate calls. */

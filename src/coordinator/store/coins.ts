@@ -214,6 +214,23 @@ export function unlockCoins(tx: Tx, batchId: string): number {
   return locked.length;
 }
 
+/**
+ * Moves every coin locked to `fromBatch` to `toBatch` (a fee bump's transaction now spends them);
+ * returns how many. Both batches must exist; the coins stay locked throughout.
+ */
+export function moveCoinLocks(tx: Tx, fromBatch: string, toBatch: string): number {
+  batchIdOf(fromBatch, 'fromBatch');
+  batchIdOf(toBatch, 'toBatch');
+  if (tx.sql.get('SELECT 1 FROM batches WHERE batch_id = ?', toBatch) === undefined) {
+    throw new KuraError('COORDINATOR_NOT_FOUND', `no batch has "batchId" ${toBatch}`, { field: 'toBatch' });
+  }
+  const locked = coinsLockedBy(tx.sql, fromBatch);
+  if (locked.length === 0) return 0;
+  tx.sql.run('UPDATE coins SET locked_by_batch = ? WHERE locked_by_batch = ?', toBatch, fromBatch);
+  tx.audit('coin.relock', { fromBatch, toBatch, outpoints: locked.map(outpointText) });
+  return locked.length;
+}
+
 export function balance(sql: Sql): Balance {
   const row = sql.get(
     `SELECT
@@ -228,4 +245,67 @@ export function balance(sql: Sql): Balance {
     unconfirmedSat: satsSum(row, 'unconfirmed'),
     lockedSat: satsSum(row, 'locked'),
   };
+}
+
+/**
+ * What the mempool step of a sync re-checks against the node's mempool: coins in no block yet,
+ * and coins whose spending transaction is in no block yet.
+ */
+export function coinsAwaitingBlock(sql: Sql): CoinRecord[] {
+  return sql
+    .all(
+      `SELECT ${COIN_COLUMNS} FROM coins
+       WHERE height IS NULL OR (spent_by_txid IS NOT NULL AND spent_height IS NULL)
+       ORDER BY txid, vout`,
+    )
+    .map(coinOf);
+}
+
+/**
+ * The height of the block that holds transaction `txid`, as the spends of the wallet's coins
+ * recorded it; null while no scanned block holds it. Every transaction of the wallet spends at
+ * least one of its coins, so this is how a batch's confirmation is known.
+ */
+export function spendHeightOf(sql: Sql, txid: string): number | null {
+  hexOf(txid, 'txid');
+  const row = sql.get('SELECT max(spent_height) AS height FROM coins WHERE spent_by_txid = ?', txid);
+  return row === undefined ? null : intOrNull(row, 'height');
+}
+
+/**
+ * Forgets a coin that no block holds and that left the node's mempool (replaced, evicted, or
+ * orphaned with its block and not taken back). A confirmed coin is never dropped here: only
+ * rollbackToHeight undoes a block. Returns false when there was nothing to drop.
+ */
+export function dropUnconfirmedCoin(tx: Tx, outpoint: Outpoint, reason: string): boolean {
+  const coin = coinAt(tx.sql, outpoint);
+  if (coin === undefined || coin.height !== null) return false;
+  tx.sql.run(
+    'DELETE FROM coins WHERE txid = ? AND vout = ? AND height IS NULL',
+    outpoint.txid,
+    outpoint.vout,
+  );
+  tx.audit('coin.drop', {
+    outpoint: outpointText(outpoint),
+    valueSat: coin.valueSat,
+    ...(coin.lockedByBatch === null ? {} : { lockedByBatch: coin.lockedByBatch }),
+    reason,
+  });
+  return true;
+}
+
+/**
+ * Clears a spend that no block holds and whose transaction left the node's mempool: the coin is
+ * unspent again (its lock to a batch, if any, stays). A confirmed spend is never cleared here.
+ */
+export function clearUnconfirmedSpend(tx: Tx, outpoint: Outpoint, reason: string): boolean {
+  const coin = coinAt(tx.sql, outpoint);
+  if (coin === undefined || coin.spentByTxid === null || coin.spentHeight !== null) return false;
+  tx.sql.run(
+    'UPDATE coins SET spent_by_txid = NULL WHERE txid = ? AND vout = ? AND spent_height IS NULL',
+    outpoint.txid,
+    outpoint.vout,
+  );
+  tx.audit('coin.unspend', { outpoint: outpointText(outpoint), txid: coin.spentByTxid, reason });
+  return true;
 }

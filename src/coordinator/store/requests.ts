@@ -3,7 +3,7 @@
 // stored with their idempotency, uniqueness and state rules.
 import { KuraError } from '../../errors.js';
 import type { Row, Sql } from './database.js';
-import { int, jsonOrNull, oneOf, sats, text, textOrNull } from './rows.js';
+import { int, jsonOrNull, oneOf, sats, satsSum, text, textOrNull } from './rows.js';
 import type { Tx } from './tx.js';
 import {
   BATCHED_STATES,
@@ -268,4 +268,20 @@ export function addApproval(tx: Tx, input: NewApproval): { approval: ApprovalRec
   );
   tx.audit('approval.add', { ...input });
   return { approval: { ...input, receivedAt: tx.now }, added: true };
+}
+
+/**
+ * What the rolling 24 h limits count (docs/intake.md): requests created after `since` (unix
+ * seconds, exclusive) that were not rejected, cancelled or expired — pending, approved and paid
+ * alike, since each of them is money that may leave.
+ */
+export function requestUsageSince(sql: Sql, since: number): { amountSat: bigint; count: number } {
+  integerOf(since, 'since', Number.MIN_SAFE_INTEGER);
+  const row = sql.get(
+    `SELECT count(*) AS n, sum(amount_sat) AS total FROM requests
+     WHERE created_at > ? AND state NOT IN ('rejected', 'cancelled', 'expired')`,
+    since,
+  );
+  if (row === undefined) throw new KuraError('INTERNAL', 'a count query returned no row');
+  return { amountSat: satsSum(row, 'total'), count: int(row, 'n') };
 }

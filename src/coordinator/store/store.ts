@@ -217,6 +217,10 @@ export class Store {
   countRequestsByState(): Record<T.RequestState, number> {
     return requests.countRequestsByState(this.sql);
   }
+  /** Sats and count of requests created after `since` and not rejected, cancelled or expired. */
+  requestUsageSince(since: number): { amountSat: bigint; count: number } {
+    return requests.requestUsageSince(this.sql, since);
+  }
   setRequestState(requestId: string, to: T.RequestState, change?: requests.StateChange): T.RequestRecord {
     return this.write((tx) => requests.setRequestState(tx, requestId, to, change));
   }
@@ -270,8 +274,28 @@ export class Store {
   unlockCoins(batchId: string): number {
     return this.write((tx) => coins.unlockCoins(tx, batchId));
   }
+  /** Moves the locks of one batch's coins to another (a fee bump that replaced it); returns how many. */
+  moveCoinLocks(fromBatch: string, toBatch: string): number {
+    return this.write((tx) => coins.moveCoinLocks(tx, fromBatch, toBatch));
+  }
   balance(): T.Balance {
     return coins.balance(this.sql);
+  }
+  /** Coins in no block yet, and coins whose spend is in no block yet (what the mempool step checks). */
+  coinsAwaitingBlock(): T.CoinRecord[] {
+    return coins.coinsAwaitingBlock(this.sql);
+  }
+  /** The height of the scanned block holding `txid`, known from the wallet coins it spends; else null. */
+  spendHeightOf(txid: string): number | null {
+    return coins.spendHeightOf(this.sql, txid);
+  }
+  /** Forgets an unconfirmed coin whose transaction left the mempool (false if none or confirmed). */
+  dropUnconfirmedCoin(outpoint: T.Outpoint, reason: string): boolean {
+    return this.write((tx) => coins.dropUnconfirmedCoin(tx, outpoint, reason));
+  }
+  /** Clears an unconfirmed spend whose transaction left the mempool (false if none or confirmed). */
+  clearUnconfirmedSpend(outpoint: T.Outpoint, reason: string): boolean {
+    return this.write((tx) => coins.clearUnconfirmedSpend(tx, outpoint, reason));
   }
   recordBlock(block: T.BlockRecord): boolean {
     return this.write((tx) => chain.recordBlock(tx, block));
@@ -299,6 +323,9 @@ export class Store {
   }
   listBatches(state?: T.BatchState): T.BatchRecord[] {
     return batches.listBatches(this.sql, state);
+  }
+  batchesByTxid(txid: string): T.BatchRecord[] {
+    return batches.batchesByTxid(this.sql, txid);
   }
   setBatchState(batchId: string, to: T.BatchState, change?: batches.BatchStateChange): T.BatchRecord {
     return this.write((tx) => batches.setBatchState(tx, batchId, to, change));
