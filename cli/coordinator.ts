@@ -14,6 +14,7 @@ import { REQUEST_STATES, TOKEN_ROLES } from '../src/coordinator/store/index.js';
 import { createToken, listTokens, parseRole, revokeToken } from '../src/coordinator/tokens.js';
 import { emit, integerOption, type CliContext } from './context.js';
 import { registerCoordinatorServe } from './coordinatorServe.js';
+import { registerCoordinatorSync } from './coordinatorSync.js';
 
 interface InitFlags {
   home: string;
@@ -166,4 +167,5 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
     });
 
   registerCoordinatorServe(coordinator, ctx);
+  registerCoordinatorSync(coordinator, ctx);
 }

@@ -59,7 +59,9 @@ export function listBatches(sql: Sql, state?: BatchState): BatchRecord[] {
 /** Every batch whose unsigned transaction has this txid (a cancelled one may share it with its rebuild). */
 export function batchesByTxid(sql: Sql, txid: string): BatchRecord[] {
   hexOf(txid, 'txid');
-  return sql.all(`SELECT ${COLUMNS} FROM batches WHERE txid = ? ORDER BY created_at, batch_id`, txid).map(batchOf);
+  return sql
+    .all(`SELECT ${COLUMNS} FROM batches WHERE txid = ? ORDER BY created_at, batch_id`, txid)
+    .map(batchOf);
 }
 
 const digest = (bytes: Uint8Array): string => bytesToHex(sha256(bytes));

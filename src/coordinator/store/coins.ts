@@ -309,3 +309,11 @@ export function clearUnconfirmedSpend(tx: Tx, outpoint: Outpoint, reason: string
   tx.audit('coin.unspend', { outpoint: outpointText(outpoint), txid: coin.spentByTxid, reason });
   return true;
 }
+
+/** Txids whose spends of the wallet's coins sit in blocks above `height`: what a rollback to it undoes. */
+export function spendTxidsAbove(sql: Sql, height: number): string[] {
+  integerOf(height, 'height', -1);
+  return sql
+    .all('SELECT DISTINCT spent_by_txid FROM coins WHERE spent_height > ? ORDER BY spent_by_txid', height)
+    .map((row) => text(row, 'spent_by_txid'));
+}

@@ -289,6 +289,10 @@ export class Store {
   spendHeightOf(txid: string): number | null {
     return coins.spendHeightOf(this.sql, txid);
   }
+  /** Txids whose spends of the wallet's coins sit in blocks above `height`. */
+  spendTxidsAbove(height: number): string[] {
+    return coins.spendTxidsAbove(this.sql, height);
+  }
   /** Forgets an unconfirmed coin whose transaction left the mempool (false if none or confirmed). */
   dropUnconfirmedCoin(outpoint: T.Outpoint, reason: string): boolean {
     return this.write((tx) => coins.dropUnconfirmedCoin(tx, outpoint, reason));
