@@ -6,6 +6,7 @@ import type { Interaction } from '../src/interaction.js';
 import { InvalidOption, type CliContext } from './context.js';
 import { registerKeys } from './keys.js';
 import { registerOfficer } from './officer.js';
+import { registerBatch } from './batch.js';
 import { registerCoordinator } from './coordinator.js';
 import { registerApproval, registerRequest } from './request.js';
 import { registerPolicy } from './policy.js';
@@ -29,6 +30,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPolicy(program, ctx);
   registerOfficer(program, ctx);
   registerCoordinator(program, ctx);
+  registerBatch(program, ctx);
   registerRequest(program, ctx);
   registerApproval(program, ctx);
   for (const command of program.commands)

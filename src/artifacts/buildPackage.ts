@@ -4,9 +4,11 @@
 // addInput with UTXO data re-checks all earlier inputs and is quadratic (DESIGN.md section 9).
 import { Psbt, Transaction } from 'bitcoinjs-lib';
 import { hexToBytes } from '@noble/hashes/utils.js';
+import bs58check from 'bs58check';
 import { KuraError } from '../errors.js';
 import { WalletDeriver, type DerivedAddress } from '../bitcoin/addresses.js';
 import { CHANGE, type Branch, type MultisigWallet } from '../bitcoin/descriptor.js';
+import { formatPathWithRoot } from '../bitcoin/keyExpression.js';
 import { networkInfo } from '../bitcoin/networks.js';
 import type { WithdrawalRequest } from '../approvals/request.js';
 import { writePackage, type PackageHeader, type PackagedApproval } from './kuraFields.js';
@@ -31,6 +33,19 @@ export interface PackageSpec {
   readonly locktime?: number;
 }
 
+/**
+ * BIP-174 PSBT_GLOBAL_XPUB for every cosigner: the account xpub (78 bytes, as serialized in
+ * BIP-32), its master fingerprint and path. Hardware wallets use these to recognise change as
+ * their own multisig wallet's instead of showing it as a payment.
+ */
+export function globalXpubs(wallet: MultisigWallet) {
+  return wallet.keys.map((k) => ({
+    masterFingerprint: hexToBytes(k.origin.fingerprint),
+    extendedPubkey: bs58check.decode(k.xpub),
+    path: formatPathWithRoot(k.origin.path),
+  }));
+}
+
 function derivations(derived: DerivedAddress) {
   return derived.keys.map((k) => ({
     masterFingerprint: hexToBytes(k.fingerprint),
@@ -43,6 +58,7 @@ export function buildSigningPackage(spec: PackageSpec, deriver = new WalletDeriv
   const psbt = new Psbt({ network: networkInfo(spec.wallet.network).bitcoinjs });
   psbt.setVersion(2);
   psbt.setLocktime(spec.locktime ?? 0);
+  psbt.updateGlobal({ globalXpub: globalXpubs(spec.wallet) });
   const parsed = new Map<Uint8Array, Transaction>();
   for (const coin of spec.coins) {
     let tx = parsed.get(coin.previousTx);
