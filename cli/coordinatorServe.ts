@@ -1,6 +1,6 @@
 // `kura coordinator serve`: runs the HTTP API of a coordinator home until SIGINT or SIGTERM, with
-// its background steps (request refresh; coin sync once it is plugged in below). The server and
-// the steps live in src/coordinator/http; this file parses flags, prints and waits for a signal.
+// its background steps (request refresh, then coin sync from the node). The server and the steps
+// live in src/coordinator; this file parses flags, prints and waits for a signal.
 import type { Command } from 'commander';
 import { openCoordinatorHome } from '../src/coordinator/home.js';
 import {
@@ -11,6 +11,8 @@ import {
   startCoordinatorService,
   type BackgroundStep,
 } from '../src/coordinator/http/index.js';
+import { systemNow } from '../src/coordinator/intake/index.js';
+import { startCoinSync } from '../src/coordinator/syncService.js';
 import { emit, type CliContext } from './context.js';
 
 /** Resolves with the name of the first SIGINT or SIGTERM, and stops listening for both. */
@@ -53,12 +55,15 @@ export function registerCoordinatorServe(coordinator: Command, ctx: CliContext):
       }
       const home = openCoordinatorHome(flags.home);
       try {
-        // Coin sync plugs in here (the integrator): { name: 'coin sync', run: () => … }.
-        const background: BackgroundStep[] = [];
+        const coins = startCoinSync(home, systemNow);
+        const background: BackgroundStep[] = [
+          { name: 'coin sync', run: async () => void (await coins.run()) },
+        ];
         const service = await startCoordinatorService({
           home,
           listen,
           background,
+          health: () => coins.health(),
           log: (line) => ctx.err(`${line}\n`),
         });
         const signal = untilSignal();
@@ -67,6 +72,7 @@ export function registerCoordinatorServe(coordinator: Command, ctx: CliContext):
         ]);
         const received = await signal;
         await service.close();
+        coins.close();
         ctx.err(`kura coordinator stopped (${received}).\n`);
       } finally {
         home.close();

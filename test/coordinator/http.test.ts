@@ -323,16 +323,7 @@ describe('roles', () => {
 
   it.each(cases)('$key as $role: allowed $allowed', async ({ key, role, allowed }) => {
     await api.stop();
-    api = await startApi({
-      routes: [
-        route('POST /v1/batches/{id}/signatures', async (c) => ({
-          status: 200,
-          json: {
-            received: (await c.bytes({ contentTypes: ['application/octet-stream'], maxBytes: 1024 })).length,
-          },
-        })),
-      ],
-    });
+    api = await startApi();
     api.home.store.insertBatch({
       batchId: 'matrix',
       psbt: Uint8Array.of(1),
@@ -343,7 +334,10 @@ describe('roles', () => {
     const send = await prepare(key);
     const head = auditHead(api.home);
     const res = await send(api.tokens[role]);
-    if (allowed) {
+    if (allowed && key === 'POST /v1/batches/{id}/signatures') {
+      // past the role check, the batch module refuses the bare PSBT magic on its merits
+      expect(res.json(), res.text).toMatchObject({ error: { code: 'PSBT_MALFORMED' } });
+    } else if (allowed) {
       expect(res.status, res.text).toBeLessThan(300);
     } else {
       expect(res.status).toBe(403);
