@@ -1,30 +1,24 @@
 // `npm run demo`: a complete withdrawal ceremony on a local regtest node that the demo starts
-// itself. Every step runs the real `kura` commands in-process; the one step a person would do on
-// the online coordinator (gathering requests and approvals into a batch PSBT) is done here with the
-// same library calls until the coordinator's own commands exist. Everything is left in one folder.
+// itself. Every step runs the real `kura` commands in-process, and withdrawals, approvals and
+// signed files travel over the coordinator's HTTP API (the server `kura coordinator serve` runs,
+// started here in-process so the demo needs no second terminal). Everything is left in one folder.
 //
 // The keys made here are fresh, random and on regtest; the words are written to files in the demo
 // folder so that the run needs no person at the keyboard. Never do that with real keys.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Block, Psbt, payments } from 'bitcoinjs-lib';
+import { payments } from 'bitcoinjs-lib';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { runKura } from '../cli/main.js';
 import type { Interaction } from '../src/interaction.js';
 import { WalletDeriver } from '../src/bitcoin/addresses.js';
 import { ecc } from '../src/bitcoin/ecc.js';
 import { networkInfo } from '../src/bitcoin/networks.js';
-import {
-  destinationScript,
-  parseRequest,
-  requestToJson,
-  type WithdrawalRequest,
-} from '../src/approvals/request.js';
-import { formatBtc, parseApproval, verifyApproval } from '../src/approvals/approval.js';
-import { buildSigningPackage } from '../src/artifacts/buildPackage.js';
+import { formatBtc } from '../src/approvals/approval.js';
 import { readJsonFile } from '../src/artifacts/readFile.js';
-import { decodePsbt } from '../src/artifacts/psbtFile.js';
+import { openCoordinatorHome } from '../src/coordinator/home.js';
+import { startCoordinatorServer } from '../src/coordinator/http/index.js';
 import { parseWalletFile } from '../src/artifacts/walletFile.js';
 import { policyHashOf } from '../src/policy/schema.js';
 import { startRegtestNode } from '../test/helpers/regtest.js';
@@ -180,131 +174,196 @@ async function main(): Promise<void> {
     }
     show('pinned on signer-a, signer-b and signer-c');
 
-    step('Funding: mine a block to the wallet, then 432 more (segwit on bcoin, coinbase maturity)');
-    const loaded = parseWalletFile(readJsonFile(walletPath));
-    const receive = new WalletDeriver(loaded.wallet).derive(0, 0);
-    const miner = payments.p2wpkh({
-      pubkey: ecc.pointFromScalar(randomBytes(32), true) as Uint8Array,
-      network: networkInfo('regtest').bitcoinjs,
-    }).address as string;
-    const [fundingHash] = await node.mineTo(receive.address, 1);
-    const height = await node.ensureSegwit(miner);
-    const coinbase = Block.fromHex(await node.rpc<string>('getblock', [fundingHash, 0])).transactions?.[0];
-    if (coinbase === undefined) throw new Error('the funding block has no coinbase');
-    const coinSat = coinbase.outs[0]?.value ?? 0n;
-    show(
-      `${formatBtc(coinSat)} BTC to ${receive.address} (block ${fundingHash?.slice(0, 16)}…), tip at ${height}`,
-    );
+    step('Coordinator: its home on the online machine, pointed at the node; API tokens per role');
+    const coordinator = file('coordinator');
+    const rpcPassword = file('rpc-password.txt');
+    writeFileSync(rpcPassword, `${node.rpcAuth.password}\n`, { mode: 0o600 });
+    await kura([
+      'coordinator',
+      'init',
+      '--home',
+      coordinator,
+      '--wallet',
+      walletPath,
+      '--policy',
+      policyPath,
+      '--rpc-url',
+      node.rpcUrl,
+      '--rpc-user',
+      node.rpcAuth.username,
+      '--rpc-password-file',
+      rpcPassword,
+    ]);
+    const tokens: Record<string, string> = {};
+    for (const role of ['intake', 'officer', 'operator', 'auditor']) {
+      const made = await kura<{ token: string; tokenId: string }>([
+        'coordinator',
+        'token',
+        'create',
+        '--home',
+        coordinator,
+        '--role',
+        role,
+        '--label',
+        `demo ${role}`,
+      ]);
+      tokens[role] = made.token;
+    }
+    show(`home ${rel(coordinator)}; tokens for intake, officer, operator and auditor`);
+    const home = openCoordinatorHome(coordinator);
+    const server = await startCoordinatorServer({ home, listen: { host: '127.0.0.1', port: 0 } });
+    const api = (method: string, path: string, role: string, body?: string | Uint8Array, headers = {}) =>
+      callApi(server.url, method, path, tokens[role] ?? '', body, headers);
+    show(`HTTP API (what kura coordinator serve runs) at ${server.url}`);
 
-    step('Withdrawal requests: two within policy, one that the policy refuses');
-    const now = Math.floor(Date.now() / 1000);
-    const customers = [0.5, 0.25, 3].map((btc) => ({
-      btc,
-      address: payments.p2wpkh({
+    try {
+      step('Funding: mine a block to the wallet, then 432 more (segwit on bcoin, coinbase maturity)');
+      const loaded = parseWalletFile(readJsonFile(walletPath));
+      const receive = new WalletDeriver(loaded.wallet).derive(0, 0);
+      const miner = payments.p2wpkh({
         pubkey: ecc.pointFromScalar(randomBytes(32), true) as Uint8Array,
         network: networkInfo('regtest').bitcoinjs,
-      }).address as string,
-    }));
-    const requestFiles: string[] = [];
-    const requests: WithdrawalRequest[] = [];
-    for (const [i, c] of customers.entries()) {
-      const request: WithdrawalRequest = {
-        walletId: wallet.walletId,
-        requestId: bytesToHex(randomBytes(32)),
-        network: 'regtest',
-        destination: c.address,
-        scriptPubKey: destinationScript(c.address, 'regtest'),
-        amountSat: BigInt(Math.round(c.btc * 1e8)),
-        policyHash,
-        expiresAt: now + 86_400,
-      };
-      const path = file(`request-${i + 1}.json`);
-      writeFileSync(path, `${JSON.stringify(requestToJson(request), null, 2)}\n`);
-      const check = await runCheck(policyPath, path);
-      show(`request ${i + 1}: ${formatBtc(request.amountSat)} BTC to ${c.address} → ${check}`);
-      if (check.startsWith('acceptable')) {
-        requests.push(request);
-        requestFiles.push(path);
-      }
-    }
+      }).address as string;
+      const [fundingHash] = await node.mineTo(receive.address, 1);
+      const height = await node.ensureSegwit(miner);
+      show(`a coinbase to ${receive.address} (block ${fundingHash?.slice(0, 16)}…), tip at ${height}`);
+      const synced = await kura<{ blocksScanned: number; balance: Record<string, string> }>([
+        'coordinator',
+        'sync',
+        '--home',
+        coordinator,
+      ]);
+      show(
+        `kura coordinator sync: ${synced.blocksScanned} blocks scanned, balance ${btc(synced.balance.confirmedSat)} BTC confirmed`,
+      );
 
-    step('Approvals: each officer reviews each acceptable request and signs an approval');
-    const approvalFiles: string[] = [];
-    for (const [i, path] of requestFiles.entries()) {
-      for (const o of officers) {
-        const out = file(`request-${i + 1}.${o.id}.approval.json`);
-        await kura([
-          'officer',
-          'approve',
-          '--key',
-          officerKeys[o.id]?.key ?? '',
-          '--request',
-          path,
-          '--out',
-          out,
+      step('Withdrawals: three requests over the HTTP API; the policy refuses one at once');
+      const customers = [0.5, 0.25, 3].map((amount) => ({
+        amount,
+        address: payments.p2wpkh({
+          pubkey: ecc.pointFromScalar(randomBytes(32), true) as Uint8Array,
+          network: networkInfo('regtest').bitcoinjs,
+        }).address as string,
+      }));
+      const accepted: string[] = [];
+      for (const [i, c] of customers.entries()) {
+        const amountSat = BigInt(Math.round(c.amount * 1e8)).toString();
+        const reply = await api(
+          'POST',
+          '/v1/withdrawals',
+          'intake',
+          JSON.stringify({ destination: c.address, amountSat }),
+          {
+            'Idempotency-Key': `demo-order-${i + 1}`,
+          },
+        );
+        if (reply.status === 201) {
+          const w = reply.json.withdrawal as { requestId: string; state: string };
+          accepted.push(w.requestId);
+          show(`order ${i + 1}: ${c.amount} BTC to ${c.address} → ${w.state} (${w.requestId.slice(0, 16)}…)`);
+        } else {
+          const error = reply.json.error as { code: string; reasons?: { message: string }[] };
+          const reasons = (error.reasons ?? []).map((r) => r.message).join('; ');
+          show(`order ${i + 1}: ${c.amount} BTC → HTTP ${reply.status} ${error.code}: ${reasons}`);
+        }
+      }
+
+      step('Approvals: each officer reviews each request on their workstation and signs an approval');
+      for (const [i, requestId] of accepted.entries()) {
+        const requestPath = file(`request-${i + 1}.json`);
+        await kura(['request', 'show', '--home', coordinator, requestId, '--out', requestPath]);
+        for (const o of officers) {
+          const out = file(`request-${i + 1}.${o.id}.approval.json`);
+          await kura([
+            'officer',
+            'approve',
+            '--key',
+            officerKeys[o.id]?.key ?? '',
+            '--request',
+            requestPath,
+            '--out',
+            out,
+            '--passphrase-file',
+            passphrase,
+            '--yes',
+          ]);
+          const posted = await api(
+            'POST',
+            `/v1/withdrawals/${requestId}/approvals`,
+            'officer',
+            readFileSync(out, 'utf8'),
+          );
+          const state =
+            (posted.json.withdrawal as { state?: string } | undefined)?.state ?? `HTTP ${posted.status}`;
+          show(`${o.id} approved request ${i + 1} (${rel(out)}) → ${state}`);
+        }
+      }
+
+      step('Batch: the coordinator pays the approved requests in one PSBT and locks its coins');
+      const outDir = file('batches');
+      const built = await kura<{
+        batches: { batchId: string; path: string; feeSat: string; payments: unknown[] }[];
+      }>(['batch', 'build', '--home', coordinator, '--out', outDir]);
+      const batch = built.batches[0];
+      if (batch === undefined) throw new Error('no batch was built');
+      show(`${rel(batch.path)}: ${batch.payments.length} payments, fee ${batch.feeSat} sats`);
+
+      step('Signing: signer-a and signer-b check everything offline, sign, and hand the files back');
+      for (const name of ['signer-a', 'signer-b']) {
+        const result = await kura<{ signedPath: string }>([
+          'signer',
+          'sign',
+          batch.path,
+          '--home',
+          homes[name] ?? '',
           '--passphrase-file',
           passphrase,
           '--yes',
         ]);
-        approvalFiles.push(out);
-        show(`${o.id} approved request ${i + 1} → ${rel(out)}`);
+        const posted = await api(
+          'POST',
+          `/v1/batches/${batch.batchId}/signatures`,
+          'operator',
+          new Uint8Array(readFileSync(result.signedPath)),
+        );
+        const progress = posted.json.batch as { state: string; inputsReady: number; inputs: number };
+        show(
+          `${name} signed → ${rel(result.signedPath)}; imported: ${progress.inputsReady}/${progress.inputs} inputs ready, batch ${progress.state}`,
+        );
       }
-    }
 
-    step('Batch: the approved requests become one PSBT (the coordinator’s job, done here for now)');
-    const approvals = approvalFiles.map((path) => {
-      const approval = parseApproval(readJsonFile(path));
-      const request = requests.find((r) => r.requestId === approval.requestId);
-      if (request === undefined) throw new Error(`approval ${path} names no request`);
-      const verified = verifyApproval(approval, parseRequest(requestToJson(request)));
-      return { requestId: approval.requestId, ...verified, signature: approval.signature };
-    });
-    const paymentsSat = requests.reduce((sum, r) => sum + r.amountSat, 0n);
-    const feeSat = 5_000n;
-    const batchId = 'demo-batch-1';
-    const psbt = buildSigningPackage({
-      wallet: loaded.wallet,
-      header: { version: 1, purpose: 'withdrawal', batchId, walletId: wallet.walletId, policyHash },
-      coins: [{ previousTx: coinbase.toBuffer(), vout: 0, branch: 0, index: 0 }],
-      requests,
-      approvals,
-      change: { index: 0, valueSat: coinSat - paymentsSat - feeSat },
-    });
-    const batchPath = file(`${batchId}.psbt`);
-    writeFileSync(batchPath, psbt.toBuffer());
-    show(`${rel(batchPath)}: ${requests.length} payments, ${formatBtc(paymentsSat)} BTC, fee ${feeSat} sats`);
-
-    step('Signing: signer-a and signer-b check everything offline and sign their copies');
-    const signed: Psbt[] = [];
-    for (const name of ['signer-a', 'signer-b']) {
-      const result = await kura<{ signedPath: string; txid: string }>([
-        'signer',
-        'sign',
-        batchPath,
+      step('Broadcast: the node must hold the transaction in its mempool; then a block confirms it');
+      const sent = await kura<{ txid: string; located: { where: string } }>([
+        'batch',
+        'broadcast',
         '--home',
-        homes[name] ?? '',
-        '--passphrase-file',
-        passphrase,
-        '--yes',
+        coordinator,
+        batch.batchId,
       ]);
-      signed.push(decodePsbt(readFileSync(result.signedPath)));
-      show(`${name} signed → ${rel(result.signedPath)}`);
+      show(`${sent.txid} is in the node's ${sent.located.where}`);
+      await node.mineTo(miner, 1);
+      await kura(['coordinator', 'sync', '--home', coordinator]);
+      for (const requestId of accepted) {
+        const shown = await api('GET', `/v1/withdrawals/${requestId}`, 'auditor');
+        const w = shown.json.withdrawal as { state: string; amountSat: string; destination: string };
+        show(`${btc(w.amountSat)} BTC to ${w.destination}: ${w.state}`);
+      }
+      const status = await kura<{ balance: Record<string, string> }>([
+        'coordinator',
+        'status',
+        '--home',
+        coordinator,
+      ]);
+      show(
+        `balance: ${btc(status.balance.confirmedSat)} BTC confirmed, ${btc(status.balance.unconfirmedSat)} unconfirmed, ${btc(status.balance.lockedSat)} locked`,
+      );
+    } finally {
+      await server.close();
+      home.close();
     }
 
-    step('Combine, finalize and broadcast; the node confirms it has the transaction');
-    const combined = Psbt.fromBuffer(psbt.toBuffer()).combine(...signed);
-    combined.finalizeAllInputs();
-    const tx = combined.extractTransaction();
-    writeFileSync(file(`${batchId}.tx.hex`), `${tx.toHex()}\n`);
-    const txid = await node.broadcast(tx.toHex());
-    show(`in the mempool: ${txid}`);
-    const [confirmedIn] = await node.mineTo(miner, 1);
-    const block = Block.fromHex(await node.rpc<string>('getblock', [confirmedIn, 0]));
-    const included = block.transactions?.some((t) => t.getId() === txid) ?? false;
-    show(`${included ? 'confirmed' : 'NOT confirmed'} in block ${confirmedIn}`);
-    if (!included) throw new Error('the withdrawal was not mined');
-
-    step("Evidence: each signer's ledger verifies");
+    step("Evidence: each signer's ledger verifies; an auditor verifies the coordinator's log against them");
+    const ledgers: string[] = [];
     for (const [name, home] of Object.entries(homes)) {
       const ledger = await kura<{ entries: number; head: string }>([
         'signer',
@@ -313,31 +372,58 @@ async function main(): Promise<void> {
         '--home',
         home,
       ]);
-      show(`${name}: ${ledger.entries} entries, head ${ledger.head.slice(0, 16)}…`);
+      const exported = file(`${name}.ledger.jsonl`);
+      await kura(['signer', 'ledger', 'export', '--home', home, '--out', exported]);
+      ledgers.push(exported);
+      show(`${name}: ${ledger.entries} entries, head ${ledger.head.slice(0, 16)}… → ${rel(exported)}`);
     }
+    const logPath = file('coordinator.audit.jsonl');
+    await kura(['audit', 'log', 'export', '--home', coordinator, '--out', logPath]);
+    const verified = await kura<{ entries: number; head: string }>(['audit', 'log', 'verify', logPath]);
+    show(
+      `coordinator log: ${verified.entries} entries, hash chain intact, head ${verified.head.slice(0, 16)}…`,
+    );
+    const reconciled = await kura<{ checked: { signatures: number; broadcasts: number } }>([
+      'audit',
+      'reconcile',
+      '--log',
+      logPath,
+      '--ledger',
+      ...ledgers,
+      '--wallet',
+      walletPath,
+    ]);
+    show(
+      `reconciled: ${reconciled.checked.signatures} signer signatures and ${reconciled.checked.broadcasts} broadcast(s) all match the log`,
+    );
     process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Files: ${rel(root)}\n`);
   } finally {
     await node.stop();
   }
 }
 
-/** `kura policy check` in words: acceptable (with what it still needs) or every refusal reason. */
-async function runCheck(policyPath: string, requestPath: string): Promise<string> {
-  let out = '';
-  const code = await runKura(
-    ['policy', 'check', '--policy', policyPath, '--request', requestPath, '--json'],
-    {
-      out: (t) => void (out += t),
-      err: () => undefined,
-      interaction: quiet,
+const btc = (sats: string | undefined): string => formatBtc(BigInt(sats ?? '0'));
+
+/** One call to the coordinator's HTTP API with a bearer token; the JSON reply, parsed. */
+async function callApi(
+  url: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: string | Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(typeof body === 'string' ? { 'Content-Type': 'application/json' } : {}),
+      ...(body instanceof Uint8Array ? { 'Content-Type': 'application/octet-stream' } : {}),
+      ...headers,
     },
-  );
-  const json = JSON.parse(out) as {
-    error?: { code: string; details?: { reasons?: { code: string; message: string }[] } };
-  };
-  if (code === 0) return 'acceptable, needs approvals';
-  const reasons = json.error?.details?.reasons ?? [];
-  return `REFUSED (${json.error?.code}): ${reasons.map((r) => r.message).join('; ')}`;
+    ...(body === undefined ? {} : { body }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 main().catch((error: unknown) => {

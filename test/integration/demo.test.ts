@@ -17,9 +17,13 @@ describe('npm run demo', () => {
     });
     expect(run.stderr).not.toMatch(/demo failed/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/request 3: 3\.00000000 BTC .* REFUSED \(POLICY_REFUSED\)/);
-    expect(run.stdout).toMatch(/signer-a signed/);
-    expect(run.stdout).toMatch(/confirmed in block [0-9a-f]{64}/);
+    expect(run.stdout).toMatch(/order 3: 3 BTC → HTTP 422 POLICY_REFUSED: .*perWithdrawalSat/);
+    expect(run.stdout).toMatch(/sec-bob approved request 2 .* → approved/);
+    expect(run.stdout).toMatch(/signer-b signed .* 1\/1 inputs ready, batch finalized/);
+    expect(run.stdout).toMatch(/is in the node's mempool/);
+    expect(run.stdout.match(/ BTC to bcrt1\w+: confirmed/g)).toHaveLength(2);
     expect(run.stdout).toMatch(/signer-a: 3 entries/);
+    expect(run.stdout).toMatch(/coordinator log: \d+ entries, hash chain intact/);
+    expect(run.stdout).toMatch(/reconciled: 2 signer signatures and 1 broadcast/);
   });
 });
