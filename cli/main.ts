@@ -5,6 +5,7 @@ import { ERROR_CODES, ExitCode, KuraError } from '../src/errors.js';
 import type { Interaction } from '../src/interaction.js';
 import { InvalidOption, type CliContext } from './context.js';
 import { registerAudit } from './audit.js';
+import { registerAuditReserves, registerAuditSolvency } from './auditReserves.js';
 import { registerKeys } from './keys.js';
 import { registerOfficer } from './officer.js';
 import { registerBatch } from './batch.js';
@@ -34,7 +35,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerBatch(program, ctx);
   registerRequest(program, ctx);
   registerApproval(program, ctx);
-  registerAudit(program, ctx);
+  const audit = registerAudit(program, ctx);
+  registerAuditReserves(audit, ctx);
+  registerAuditSolvency(audit, ctx);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
   return program;

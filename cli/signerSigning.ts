@@ -8,7 +8,7 @@ import { loadPolicy } from '../src/policy/load.js';
 import { checkPolicyForWallet, pinPolicy } from '../src/signer/policyPin.js';
 import { loadRegisteredWallet } from '../src/signer/register.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
-import { signPackageFile } from '../src/signer/signCeremony.js';
+import { signAnyPackageFile } from '../src/signer/signCeremony.js';
 import { emit, integerOption, type CliContext } from './context.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -56,7 +56,9 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
 
   signer
     .command('sign')
-    .description('check a signing package against this signer’s wallet, policy and ledger, then sign it')
+    .description(
+      'check a signing package (a withdrawal, or a proof of reserves) against this signer’s wallet, policy and ledger, then sign it',
+    )
     .argument('<file>', 'the PSBT (binary or base64) from the coordinator')
     .requiredOption('--home <dir>', 'signer home folder')
     .option('--out <dir>', 'folder for <batch>.<fingerprint>.signed.psbt (default: beside the input)')
@@ -70,7 +72,7 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
         flags: { home: string; out?: string; passphraseFile?: string; yes?: boolean; json?: boolean },
       ) => {
         runSelfTest();
-        const result = await signPackageFile(
+        const result = await signAnyPackageFile(
           {
             home: flags.home,
             psbtPath: file,
@@ -81,6 +83,24 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
           },
           ctx.interaction,
         );
+        if (result.purpose === 'reserves') {
+          const { proof } = result;
+          const data = {
+            purpose: 'reserves',
+            txid: proof.txid,
+            batchId: proof.pkg.header.batchId,
+            signedPath: result.signedPath,
+            message: proof.message,
+            coins: proof.inputs.length,
+            totalSat: proof.totalSat,
+            replay: proof.signedBefore ? 'same' : 'new',
+            receipt: result.receipt,
+          };
+          emit(ctx, flags.json ?? false, data, () => [
+            `Signed the proof of reserves over ${data.coins} coins; wrote ${data.signedPath}`,
+          ]);
+          return;
+        }
         const data = {
           txid: result.review.txid,
           batchId: result.review.pkg.header.batchId,
@@ -143,6 +163,8 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
 
 function summary(data: unknown): string {
   const o = data as Record<string, unknown>;
+  if (typeof o.message === 'string' && typeof o.txid === 'string')
+    return `proof of reserves ${o.txid}: ${String(o.coins)} coins, ${String(o.totalSat)} sats, ${JSON.stringify(o.message)}`;
   if (typeof o.txid === 'string')
     return `${o.txid} (${(o.requests as unknown[] | undefined)?.length ?? 0} requests)`;
   if (typeof o.policyHash === 'string') return `policy ${o.policyHash}`;

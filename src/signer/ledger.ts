@@ -1,7 +1,7 @@
-// The signer's own ledger: every registration, policy pin and signature, hash-chained in the
-// format of the coordinator's audit log. The signer decides from this file alone — never from
-// anything the coordinator says — which coins it already spent, which requests it already paid,
-// and how much left in the last 24 hours (THREATS.md #7).
+// The signer's own ledger: every registration, policy pin, signature and proof of reserves,
+// hash-chained in the format of the coordinator's audit log. The signer decides from this file
+// alone — never from anything the coordinator says — which coins it already spent, which requests
+// it already paid, and how much left in the last 24 hours (THREATS.md #7).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../artifacts/atomicWrite.js';
@@ -23,6 +23,21 @@ export interface SignedEntryData {
   readonly feeSat: string;
   /** The txid this signature replaces as a declared fee bump, if any. */
   readonly bumps?: string;
+}
+
+/**
+ * A signed proof of reserves (type 'proof'). Its coins are NOT spent: the transaction can never
+ * be mined, so a proof entry never makes LedgerView refuse a later withdrawal of the same coins.
+ */
+export interface ProofEntryData {
+  readonly txid: string;
+  readonly batchId: string;
+  readonly walletId: string;
+  readonly fingerprint: string;
+  readonly message: string;
+  readonly coins: number;
+  readonly totalSat: string;
+  readonly outpoints: readonly string[];
 }
 
 export type LedgerEntry = ChainEntry;
@@ -56,9 +71,15 @@ export class LedgerView {
   /** requestId → the signing entries that paid it (fee bumps add entries). */
   readonly paidBy = new Map<string, SignedEntryData[]>();
   readonly signed = new Map<string, SignedEntryData & { time: number }>();
+  /** txid → the proof of reserves signed with it (kept apart from `signed`: it spends nothing). */
+  readonly proofs = new Map<string, ProofEntryData & { time: number }>();
 
   constructor(readonly entries: readonly ChainEntry[]) {
     for (const entry of entries) {
+      if (entry.type === 'proof') {
+        const proof = entry.data as ProofEntryData;
+        this.proofs.set(proof.txid, { ...proof, time: entry.time });
+      }
       if (entry.type !== 'sign') continue;
       const data = entry.data as SignedEntryData;
       this.signed.set(data.txid, { ...data, time: entry.time });

@@ -48,13 +48,11 @@ export interface Review {
   readonly replay: ReplayVerdict;
 }
 
-export function reviewPackage(psbt: Psbt, state: SignerState, now: number): Review {
-  const pkg = readPackage(psbt);
-  if (pkg.header.purpose !== 'withdrawal') {
-    throw new KuraError('PACKAGE_INVALID', `package purpose "${pkg.header.purpose}" is not a withdrawal`, {
-      field: 'header.purpose',
-    });
-  }
+/**
+ * The checks every package gets, whatever it pays: the registered wallet and the pinned policy.
+ * A declared fee bump is a withdrawal's business; reviewProof.ts refuses one on a proof.
+ */
+export function checkPackageHeader(pkg: SigningPackage, state: SignerState): void {
   if (pkg.header.walletId !== state.wallet.id) {
     throw new KuraError(
       'PACKAGE_WALLET_MISMATCH',
@@ -75,6 +73,34 @@ export function reviewPackage(psbt: Psbt, state: SignerState, now: number): Revi
       },
     );
   }
+}
+
+/**
+ * A BIP-127 commitment field makes PSBT tools show a transaction as a proof rather than a
+ * payment; on a withdrawal it can only be there to mislead, so it is refused.
+ */
+function refuseCommitmentFields(psbt: Psbt): void {
+  const index = psbt.data.inputs.findIndex((input) => input.porCommitment !== undefined);
+  if (index >= 0) {
+    throw new KuraError(
+      'PROOF_COMMITMENT_UNEXPECTED',
+      `"inputs[${index}].porCommitment" is set on a withdrawal package; only a proof of reserves carries one`,
+      { field: `inputs[${index}].porCommitment` },
+    );
+  }
+}
+
+export function reviewPackage(psbt: Psbt, state: SignerState, now: number): Review {
+  const pkg = readPackage(psbt);
+  if (pkg.header.purpose !== 'withdrawal') {
+    throw new KuraError(
+      'PACKAGE_INVALID',
+      `package purpose "${pkg.header.purpose}" is not a withdrawal (proofs of reserves are reviewed by reviewProof)`,
+      { field: 'header.purpose' },
+    );
+  }
+  checkPackageHeader(pkg, state);
+  refuseCommitmentFields(psbt);
 
   const deriver = new WalletDeriver(state.wallet.wallet);
   const inputs = checkInputs(psbt, deriver, state.ownKey);

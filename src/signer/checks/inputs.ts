@@ -27,11 +27,21 @@ export function txidOf(hash: Uint8Array): string {
   return bytesToHex(Uint8Array.from(hash).reverse());
 }
 
-export function checkInputs(psbt: Psbt, deriver: WalletDeriver, ownKey: AccountKey): CheckedInput[] {
+/**
+ * Checks every input from `firstIndex` on. Inputs before it are left to the caller: a proof of
+ * reserves' first input is its BIP-127 commitment, which spends nothing (reviewProof.ts).
+ */
+export function checkInputs(
+  psbt: Psbt,
+  deriver: WalletDeriver,
+  ownKey: AccountKey,
+  firstIndex = 0,
+): CheckedInput[] {
   const txInputs = psbt.txInputs;
   // Several inputs often spend outputs of the same previous transaction: parse and hash it once.
   const parsedPrevious = new Map<string, { tx: Transaction; hash: Uint8Array; bytes: Uint8Array }>();
-  return psbt.data.inputs.map((input, index) => {
+  return psbt.data.inputs.slice(firstIndex).map((input, offset) => {
+    const index = firstIndex + offset;
     const txIn = txInputs[index];
     if (txIn === undefined) throw new KuraError('PSBT_MALFORMED', `input ${index} has no transaction input`);
     const field = `inputs[${index}]`;
