@@ -396,6 +396,106 @@ async function main(): Promise<void> {
     show(
       `reconciled: ${reconciled.checked.signatures} signer signatures and ${reconciled.checked.broadcasts} broadcast(s) all match the log`,
     );
+
+    step(
+      'Reserves and liabilities: a BIP-127 proof signed offline, verified against the node, and the solvency statement',
+    );
+    const proofPackage = file('reserves.psbt');
+    const proved = await kura<{ coins: number; totalSat: string; message: string }>([
+      'audit',
+      'reserves',
+      'prove',
+      '--home',
+      coordinator,
+      '--message',
+      'kura demo custodian, quarterly attestation',
+      '--out',
+      proofPackage,
+    ]);
+    show(
+      `${rel(proofPackage)}: ${proved.coins} coin(s), ${btc(proved.totalSat)} BTC, message "${proved.message}"`,
+    );
+    const proofSigned: string[] = [];
+    for (const name of ['signer-a', 'signer-c']) {
+      const result = await kura<{ signedPath: string }>([
+        'signer',
+        'sign',
+        proofPackage,
+        '--home',
+        homes[name] ?? '',
+        '--passphrase-file',
+        passphrase,
+        '--yes',
+      ]);
+      proofSigned.push(result.signedPath);
+      show(`${name} recognised the proof (no approvals needed) and signed → ${rel(result.signedPath)}`);
+    }
+    const proofPath = file('reserves.proof.json');
+    await kura([
+      'audit',
+      'reserves',
+      'finalize',
+      '--home',
+      coordinator,
+      '--package',
+      proofPackage,
+      ...proofSigned.flatMap((f) => ['--signed', f]),
+      '--out',
+      proofPath,
+    ]);
+    const reportPath = file('reserves.report.json');
+    const report = await kura<{ totalSat: string; coins: unknown[] }>([
+      'audit',
+      'reserves',
+      'verify',
+      '--proof',
+      proofPath,
+      '--rpc-url',
+      node.rpcUrl,
+      '--rpc-user',
+      node.rpcAuth.username,
+      '--rpc-password-file',
+      rpcPassword,
+      '--out',
+      reportPath,
+    ]);
+    show(
+      `auditor's node: proof verified, ${btc(report.totalSat)} BTC in ${report.coins.length} coin(s) → ${rel(reportPath)}`,
+    );
+    const balancesPath = file('customer-balances.csv');
+    writeFileSync(
+      balancesPath,
+      'customer_id,balance_sat\nalice,2500000000\nbob,1200000000\ncarol,800000000\n',
+    );
+    const liabilitiesDir = file('liabilities');
+    const tree = await kura<{ root: { totalSat: string; count: number } }>([
+      'audit',
+      'liabilities',
+      'build',
+      '--balances',
+      balancesPath,
+      '--out',
+      liabilitiesDir,
+    ]);
+    show(
+      `liabilities: ${tree.root.count} customers, ${btc(tree.root.totalSat)} BTC, one inclusion proof each in ${rel(liabilitiesDir)}`,
+    );
+    const solvencyHtml = file('solvency.html');
+    const solvency = await kura<{ covered: boolean; coverage: string | number }>([
+      'audit',
+      'solvency',
+      '--reserves',
+      reportPath,
+      '--liabilities',
+      join(liabilitiesDir, 'root.json'),
+      '--proof',
+      proofPath,
+      '--html',
+      solvencyHtml,
+    ]);
+    show(
+      `${solvency.covered ? 'COVERED' : 'NOT COVERED'} (coverage ${String(solvency.coverage)}) → ${rel(solvencyHtml)}`,
+    );
     process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Files: ${rel(root)}\n`);
   } finally {
     await node.stop();

@@ -25,5 +25,8 @@ describe('npm run demo', () => {
     expect(run.stdout).toMatch(/signer-a: 3 entries/);
     expect(run.stdout).toMatch(/coordinator log: \d+ entries, hash chain intact/);
     expect(run.stdout).toMatch(/reconciled: 2 signer signatures and 1 broadcast/);
+    expect(run.stdout).toMatch(/signer-c recognised the proof \(no approvals needed\) and signed/);
+    expect(run.stdout).toMatch(/auditor's node: proof verified, \d+\.\d{8} BTC in 1 coin/);
+    expect(run.stdout).toMatch(/COVERED \(coverage 1\.\d+\)/);
   });
 });
