@@ -4,10 +4,9 @@
 // batch: the old one becomes 'replaced', its coin locks and requests move to the bump.
 //
 // About the node: Bitcoin Core (KURA_BITCOIND) replaces a mempool transaction by BIP-125. bcoin
-// 1.0.2, the node these tests run on by default, has no replacement at all — its mempool refuses
-// any transaction spending an input of one it holds ("bad-txns-inputs-spent"). So on bcoin the
-// replacement of a transaction *in the mempool* is checked to be refused cleanly (nothing moves),
-// and the replacement itself is shown on a batch whose transaction the node never took.
+// 1.0.2, the default node, has no replacement of its own; the harness (test/helpers/regtest.ts,
+// docs/regtest.md) makes its sendrawtransaction follow Core's replacement rules, so the bump of a
+// transaction in the mempool really evicts it from the node's mempool on either node.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Block, Psbt } from 'bitcoinjs-lib';
@@ -22,9 +21,11 @@ import {
   importSignedPsbts,
   INCREMENTAL_RELAY_SAT_VB,
   type BuiltBatch,
+  type FollowedBatch,
 } from '../../src/coordinator/batch/index.js';
 import { isKuraError } from '../../src/errors.js';
 import { errorCode, kura } from '../helpers/cli.js';
+import { RegtestRpcError } from '../helpers/regtest.js';
 import { MINER_ADDRESS, setUpBatchWorld, type BatchWorld, type SignerName } from './batchFixture.js';
 
 let world: BatchWorld;
@@ -169,46 +170,85 @@ describe('a fee bump of a transaction in the mempool', () => {
     expect(report.batches[0]?.state).toBe('finalized');
   });
 
-  it('replaces the original when the node takes it (Core); bcoin refuses any replacement and nothing moves', async () => {
+  it("replaces the original in the node's mempool; the requests and coin locks move to the bump", async () => {
     const { store } = world.home;
-    if (world.node.kind === 'bcoin') {
-      const refused = await kura(['batch', 'broadcast', bump.batchId, '--home', world.homeDir, '--json']);
-      expect(errorCode(refused)).toBe('BROADCAST_REFUSED');
-      expect(refused.json<{ error: { details: { rpcMessage: string } } }>().error.details.rpcMessage).toMatch(
-        /inputs-spent/,
-      );
-      expect(store.batchById(original.batchId)?.state).toBe('broadcast');
-      expect(store.batchById(bump.batchId)?.state).toBe('finalized');
-      expect(requestStates(requests)).toEqual(
-        requests.map(() => ({ state: 'broadcast', batchId: original.batchId })),
-      );
-      expect(await world.node.rpc<string[]>('getrawmempool')).toEqual([original.txid]);
-      const last = store.exportAudit().trim().split('\n').at(-1) ?? '{}';
-      expect((JSON.parse(last) as { type: string }).type).toBe('batch.broadcast_refused');
-      // The original confirms instead; following it drops the bump, which can never be valid now.
-      await world.node.mineTo(MINER_ADDRESS, 1);
-      await followBatches(world.home, world.client);
-      expect(store.batchById(original.batchId)?.state).toBe('confirmed');
-      expect(store.batchById(bump.batchId)?.state).toBe('replaced');
-      expect(requestStates(requests)).toEqual(
-        requests.map(() => ({ state: 'confirmed', batchId: original.batchId })),
-      );
-      return;
-    }
-    const sent = await broadcastBatch(world.home, world.client, bump.batchId);
-    expect(sent).toMatchObject({
+    expect(await world.node.rpc<string[]>('getrawmempool')).toEqual([original.txid]);
+    expect(
+      store
+        .coinsLockedBy(original.batchId)
+        .map((c) => `${c.txid}:${c.vout}`)
+        .sort(),
+    ).toEqual(original.inputs.map((i) => i.outpoint).sort());
+
+    const run = await kura(['batch', 'broadcast', bump.batchId, '--home', world.homeDir, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({
+      batchId: bump.batchId,
+      txid: bump.txid,
       state: 'broadcast',
       replaced: original.batchId,
+      alreadyKnown: false,
       located: { where: 'mempool' },
     });
+
+    // The node evicted the original and holds the bump in its place.
     expect(await world.node.rpc<string[]>('getrawmempool')).toEqual([bump.txid]);
+    await expect(world.node.rpc('getmempoolentry', [original.txid])).rejects.toBeInstanceOf(RegtestRpcError);
+    const entry = await world.node.rpc<{ vsize?: number; size?: number }>('getmempoolentry', [bump.txid]);
+    expect(entry.vsize ?? entry.size).toBeLessThanOrEqual(bump.vsize);
+
     expect(store.batchById(original.batchId)?.state).toBe('replaced');
+    expect(store.batchById(bump.batchId)?.state).toBe('broadcast');
+    expect(store.coinsLockedBy(original.batchId)).toEqual([]);
+    expect(
+      store
+        .coinsLockedBy(bump.batchId)
+        .map((c) => `${c.txid}:${c.vout}`)
+        .sort(),
+    ).toEqual(original.inputs.map((i) => i.outpoint).sort());
+    for (const input of bump.inputs) {
+      const [txid = '', vout = ''] = input.outpoint.split(':');
+      expect(store.coin({ txid, vout: Number(vout) })?.spentByTxid).toBe(bump.txid);
+    }
     expect(requestStates(requests)).toEqual(
       requests.map(() => ({ state: 'broadcast', batchId: bump.batchId })),
     );
-    await world.node.mineTo(MINER_ADDRESS, 1);
-    await followBatches(world.home, world.client);
+    const audit = store
+      .exportAudit()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { type: string }).type);
+    expect(audit).toContain('coin.relock');
+    expect(audit).not.toContain('batch.broadcast_refused');
+    // The replaced batch is never sent again.
+    expect(await codeOf(broadcastBatch(world.home, world.client, original.batchId))).toBe(
+      'COORDINATOR_STATE_CONFLICT',
+    );
+
+    // Mined: the block holds the bump, never the original, and follow confirms the bump.
+    const [blockHash] = await world.node.mineTo(MINER_ADDRESS, 1);
+    const block = Block.fromHex(await world.node.rpc<string>('getblock', [blockHash, 0]));
+    const ids = block.transactions?.map((t) => t.getId()) ?? [];
+    expect(ids).toContain(bump.txid);
+    expect(ids).not.toContain(original.txid);
+    const followed = await kura(['batch', 'follow', '--home', world.homeDir, '--json']);
+    expect(followed.code).toBe(0);
+    expect(followed.json<{ batches: FollowedBatch[] }>().batches).toEqual([
+      expect.objectContaining({
+        batchId: bump.batchId,
+        state: 'confirmed',
+        where: 'block',
+        confirmations: 1,
+        blockHash,
+        changed: true,
+      }),
+    ]);
     expect(store.batchById(bump.batchId)?.state).toBe('confirmed');
+    expect(store.batchById(original.batchId)?.state).toBe('replaced');
+    expect(requestStates(requests)).toEqual(
+      requests.map(() => ({ state: 'confirmed', batchId: bump.batchId })),
+    );
   });
 });
 
@@ -261,5 +301,32 @@ describe('a fee bump of a batch the node never took', () => {
         .map((o) => `${bytesToHex(o.script)}:${o.value}`)
         .sort(),
     ).toEqual(requests.map((r) => `${bytesToHex(r.scriptPubKey)}:${r.amountSat}`).sort());
+  });
+});
+
+describe('a fee bump whose original confirms first', () => {
+  it('is dropped when follow confirms the original, and is never sent', async () => {
+    const { store } = world.home;
+    await world.fund([30_000_000n], 3);
+    const requests = [world.approvedRequest(8_000_000n)];
+    const original = await signedBatch(2, ['alice', 'bob']);
+    await broadcastBatch(world.home, world.client, original.batchId);
+    const bump = await bumpBatch(world.home, world.client, original.batchId, 6, world.outDir);
+    await signAndImport(bump, ['alice', 'bob'], 'bump');
+
+    // A miner takes the original before the bump is broadcast.
+    const [blockHash] = await world.node.mineTo(MINER_ADDRESS, 1);
+    const block = Block.fromHex(await world.node.rpc<string>('getblock', [blockHash, 0]));
+    expect(block.transactions?.map((t) => t.getId())).toContain(original.txid);
+    await followBatches(world.home, world.client);
+    expect(store.batchById(original.batchId)?.state).toBe('confirmed');
+    expect(store.batchById(bump.batchId)?.state).toBe('replaced');
+    expect(requestStates(requests)).toEqual(
+      requests.map(() => ({ state: 'confirmed', batchId: original.batchId })),
+    );
+    expect(await codeOf(broadcastBatch(world.home, world.client, bump.batchId))).toBe(
+      'COORDINATOR_STATE_CONFLICT',
+    );
+    expect(await world.node.rpc<string[]>('getrawmempool')).not.toContain(bump.txid);
   });
 });

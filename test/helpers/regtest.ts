@@ -1,7 +1,9 @@
 // A real Bitcoin node on regtest for the tests, started on loopback and stopped by them: Bitcoin
 // Core when KURA_BITCOIND names a bitcoind binary, otherwise bcoin (a full node in JavaScript, a
 // devDependency) in a child process with an in-memory chain. Both are driven only through RPC
-// methods Bitcoin Core documents, so a test written against one runs on the other.
+// methods Bitcoin Core documents, so a test written against one runs on the other; where bcoin
+// differs from Core in a way kura depends on (sendrawtransaction's verdict, BIP-125 replacement,
+// invalidateblock), the child below makes it behave as Core does.
 // docs/regtest.md explains the choices and bcoin's quirks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -98,7 +100,8 @@ export class BroadcastError extends Error {
  *   (no database on disk), HTTP/RPC server on 127.0.0.1 at a port the OS picks, a random API key
  *   sent over the IPC channel, no P2P socket at all, no worker processes, transaction index on,
  *   standardness rules on (as Bitcoin Core's regtest), Bitcoin Core's regtest address prefixes
- *   (`bcrt1…`), and a `sendrawtransaction` that reports the mempool's verdict as Core does.
+ *   (`bcrt1…`), and a `sendrawtransaction` that reports the mempool's verdict as Core does and
+ *   replaces conflicting mempool transactions by Core's BIP-125 rules (bcoin has none of its own).
  */
 export async function startRegtestNode(): Promise<RegtestNode> {
   const bitcoind = process.env.KURA_BITCOIND;
@@ -345,6 +348,8 @@ Object.assign(bcoinRequire('./lib/protocol/networks.js').regtest.addressPrefix, 
 });
 const FullNode = bcoinRequire('./lib/node/fullnode.js');
 const TX = bcoinRequire('./lib/primitives/tx.js');
+const MempoolEntry = bcoinRequire('./lib/mempool/mempoolentry.js');
+const policy = bcoinRequire('./lib/protocol/policy.js');
 const { RPCError } = createRequire(bcoinRequire.resolve('./lib/node/rpc.js'))('bweb');
 
 let node = null;
@@ -357,9 +362,191 @@ function report(err) {
   return String((err && err.stack) || err);
 }
 
+// ---- BIP-125 replace-by-fee, as Bitcoin Core does it ----
+// bcoin 1.0.2's mempool has no replacement at all: it refuses any transaction that spends an
+// input a mempool transaction already spends ("bad-txns-inputs-spent"). Bitcoin Core, which
+// production runs, replaces a transaction that signals BIP-125 when the new one pays enough, and
+// kura's fee bumps (kura batch bump) exist for exactly that. So that the tests see Core's verdict
+// on bcoin too, a transaction that conflicts with the mempool is judged here by Core's
+// replacement rules (policy/rbf.cpp, validation.cpp PreChecks and ReplacementChecks, before full
+// RBF became Core 28's default), with Core's reasons and messages. Only then are the conflicts
+// and their descendants evicted and the replacement handed to bcoin's own mempool code, which
+// keeps every other check (scripts, standardness, fees, limits); if bcoin refuses it, the evicted
+// transactions are put back, so a refused replacement changes nothing.
+
+/** Core's MAX_REPLACEMENT_CANDIDATES: at most this many transactions evicted by one replacement. */
+const MAX_REPLACEMENT_CANDIDATES = 100;
+/** Core's default -incrementalrelayfee, in sats per 1000 vB (1 sat/vB). */
+const INCREMENTAL_RELAY_FEE_PER_KVB = 1000;
+
+function rejected(reason, debug) {
+  // Core's TxValidationState::ToString(), answered as RPC_TRANSACTION_REJECTED (-26).
+  return new RPCError(-26, debug === undefined ? reason : reason + ', ' + debug);
+}
+
+// Core's FormatMoney: BTC with 8 decimals, trailing zeros trimmed down to two decimals.
+function formatMoney(sat) {
+  const text = Math.floor(sat / 1e8) + '.' + String(sat % 1e8).padStart(8, '0');
+  return text.replace(/(\.\d\d\d*?)0+$/, '$1');
+}
+
+// Core's CFeeRate::ToString: sats per 1000 vB (truncated, as CFeeRate(fee, size)) in BTC/kvB.
+function formatFeeRate(satPerKvB) {
+  return Math.floor(satPerKvB / 1e8) + '.' + String(satPerKvB % 1e8).padStart(8, '0') + ' BTC/kvB';
+}
+
+// Core's SignalsOptInRBF: an input with nSequence below 0xfffffffe. Only explicit signalling
+// counts: BIP-125 also lets a transaction inherit the signal from an unconfirmed ancestor, but
+// Core's mempool never implemented that (CVE-2021-31876), so neither does this. bcoin's own
+// TX.isRBF() is not used: it answers false for every version-2 transaction.
+function signalsReplaceability(tx) {
+  return tx.inputs.some((input) => input.isRBF());
+}
+
+// The mempool entries spending an input of tx, each once.
+function directConflicts(mempool, tx) {
+  const found = new Map();
+  for (const { prevout } of tx.inputs) {
+    const spender = mempool.getSpent(prevout.hash, prevout.index);
+    if (spender) found.set(spender.hash('hex'), spender);
+  }
+  return [...found.values()];
+}
+
+// The conflicts and all their descendants, each once, parents before children.
+function replacedEntries(mempool, conflicts) {
+  const all = new Map();
+  for (const conflict of conflicts) {
+    all.set(conflict.hash('hex'), conflict);
+    for (const descendant of mempool.getDescendants(conflict)) all.set(descendant.hash('hex'), descendant);
+  }
+  const ordered = [];
+  const placed = new Set();
+  const place = (entry) => {
+    const hash = entry.hash('hex');
+    if (placed.has(hash)) return;
+    placed.add(hash);
+    for (const { prevout } of entry.tx.inputs) {
+      const parent = all.get(prevout.hash);
+      if (parent) place(parent);
+    }
+    ordered.push(entry);
+  };
+  for (const entry of all.values()) place(entry);
+  return ordered;
+}
+
+// Core's replacement checks, in Core's order. Returns the entries to evict; throws Core's refusal.
+async function checkReplacement(mempool, tx, conflicts) {
+  const txid = tx.txid();
+  for (const conflict of conflicts) {
+    if (!signalsReplaceability(conflict.tx)) throw rejected('txn-mempool-conflict');
+  }
+  const view = await mempool.getCoinView(tx);
+  if (!tx.hasCoins(view)) throw new RPCError(-25, 'bad-txns-inputs-missingorspent');
+  const entry = MempoolEntry.fromTX(tx, view, node.chain.height);
+
+  const conflictHashes = new Set(conflicts.map((c) => c.hash('hex')));
+  for (const ancestor of mempool.getAncestors(entry)) {
+    if (conflictHashes.has(ancestor.hash('hex'))) {
+      const debug = txid + ' spends conflicting transaction ' + ancestor.txid();
+      throw rejected('bad-txns-spends-conflicting-tx', debug);
+    }
+  }
+  // Rule 6: a higher fee rate than every transaction it directly replaces.
+  const newRate = policy.getRate(entry.size, entry.deltaFee);
+  for (const conflict of conflicts) {
+    const oldRate = policy.getRate(conflict.size, conflict.deltaFee);
+    if (newRate <= oldRate) {
+      throw rejected(
+        'insufficient fee',
+        'rejecting replacement ' + txid + '; new feerate ' + formatFeeRate(newRate) +
+          ' <= old feerate ' + formatFeeRate(oldRate),
+      );
+    }
+  }
+  // Rule 5: a bounded number of evictions.
+  const evicted = replacedEntries(mempool, conflicts);
+  if (evicted.length > MAX_REPLACEMENT_CANDIDATES) {
+    throw rejected(
+      'too many potential replacements',
+      'rejecting replacement ' + txid + '; too many potential replacements (' + evicted.length +
+        ' > ' + MAX_REPLACEMENT_CANDIDATES + ')',
+    );
+  }
+  // Rule 2: no unconfirmed input that the replaced transactions did not already spend.
+  const parentsOfConflicts = new Set();
+  for (const conflict of conflicts) {
+    for (const { prevout } of conflict.tx.inputs) parentsOfConflicts.add(prevout.hash);
+  }
+  tx.inputs.forEach(({ prevout }, index) => {
+    if (!parentsOfConflicts.has(prevout.hash) && mempool.hasEntry(prevout.hash)) {
+      const debug = 'replacement ' + txid + ' adds unconfirmed input, idx ' + index;
+      throw rejected('replacement-adds-unconfirmed', debug);
+    }
+  });
+  // Rules 3 and 4: at least the fees of everything evicted, plus its own relay at the increment.
+  const originalFees = evicted.reduce((sum, e) => sum + e.deltaFee, 0);
+  if (entry.deltaFee < originalFees) {
+    throw rejected(
+      'insufficient fee',
+      'rejecting replacement ' + txid + ', less fees than conflicting txs; ' + formatMoney(entry.deltaFee) +
+        ' < ' + formatMoney(originalFees),
+    );
+  }
+  const additionalFees = entry.deltaFee - originalFees;
+  const relayFee = Math.ceil((INCREMENTAL_RELAY_FEE_PER_KVB * entry.size) / 1000);
+  if (additionalFees < relayFee) {
+    throw rejected(
+      'insufficient fee',
+      'rejecting replacement ' + txid + ', not enough additional fees to relay; ' +
+        formatMoney(additionalFees) + ' < ' + formatMoney(relayFee),
+    );
+  }
+  return evicted;
+}
+
+// mempool.addTX, with BIP-125 replacement of conflicting mempool transactions. Holds the mempool's
+// lock (the chain's, as addTX does) from the checks to the end, so nothing changes in between.
+async function addWithReplacement(tx) {
+  const mempool = node.mempool;
+  const hash = tx.hash('hex');
+  const unlock = await mempool.locker.lock(hash);
+  try {
+    const conflicts = mempool.hasEntry(hash) ? [] : directConflicts(mempool, tx);
+    if (conflicts.length === 0) return await mempool._addTX(tx);
+    const evicted = await checkReplacement(mempool, tx, conflicts);
+    // Children first, so that each eviction removes a leaf and keeps bcoin's ancestor sums right.
+    for (const entry of [...evicted].reverse()) mempool.evictEntry(entry);
+    let missing;
+    try {
+      missing = await mempool._addTX(tx);
+      if (missing) {
+        mempool.removeOrphan(hash);
+        throw new RPCError(-25, 'bad-txns-inputs-missingorspent');
+      }
+    } catch (err) {
+      for (const entry of evicted) {
+        try {
+          await mempool._addTX(entry.tx);
+        } catch (restoreErr) {
+          const why = restoreErr && restoreErr.message;
+          console.error('could not restore ' + entry.txid() + ' after a refused replacement: ' + why);
+        }
+      }
+      throw err;
+    }
+    mempool.logger.info('Replaced %d transaction(s) by %s (BIP-125).', evicted.length, tx.txid());
+    return null;
+  } finally {
+    unlock();
+  }
+}
+
 // bcoin's own sendrawtransaction relays in the background and answers the txid even when the
-// mempool refuses the transaction. This one waits for the mempool's verdict and answers with
-// Bitcoin Core's error codes: -22 undecodable, -25 missing inputs, -26 rejected, -27 confirmed.
+// mempool refuses the transaction. This one waits for the mempool's verdict (replacing
+// conflicting mempool transactions by BIP-125, above) and answers with Bitcoin Core's error
+// codes: -22 undecodable, -25 missing inputs, -26 rejected, -27 confirmed.
 async function sendRawTransaction(args, help) {
   if (help || args.length < 1 || args.length > 2) {
     throw new RPCError(-1, 'sendrawtransaction "hexstring" ( maxfeerate )');
@@ -374,7 +561,7 @@ async function sendRawTransaction(args, help) {
   const hash = tx.hash('hex');
   let missing;
   try {
-    missing = await node.mempool.addTX(tx);
+    missing = await addWithReplacement(tx);
   } catch (err) {
     if (!err || err.type !== 'VerifyError') throw err;
     if (err.reason === 'txn-already-in-mempool' && node.mempool.hasEntry(hash)) return tx.txid();
@@ -427,6 +614,9 @@ async function start(apiKey, prefix, logLevel) {
     apiKey,
     indexTX: true,
     requireStandard: true,
+    // bcoin otherwise refuses a version-1 transaction that signals BIP-125 as non-standard; Core
+    // takes it (replacement itself is emulated in addWithReplacement).
+    replaceByFee: true,
     logLevel,
     logConsole: true,
   });
