@@ -89,8 +89,11 @@ export class LedgerView {
     }
   }
 
-  /** Amount and count of distinct requests first paid in the 24 hours before `now`. */
-  usage24h(now: number): { amountSat: bigint; count: number } {
+  /**
+   * Amount and count of distinct requests first paid in the 24 hours before `now`, leaving out
+   * the requests named in `excluding` (a package's own requests, when it pays them again).
+   */
+  usage24h(now: number, excluding: ReadonlySet<string> = new Set()): { amountSat: bigint; count: number } {
     const firstPaid = new Map<string, { time: number; amountSat: bigint }>();
     for (const entry of this.entries) {
       if (entry.type !== 'sign') continue;
@@ -101,8 +104,8 @@ export class LedgerView {
     }
     let amountSat = 0n;
     let count = 0;
-    for (const { time, amountSat: a } of firstPaid.values()) {
-      if (time > now - DAY_SECONDS) {
+    for (const [requestId, { time, amountSat: a }] of firstPaid) {
+      if (time > now - DAY_SECONDS && !excluding.has(requestId)) {
         amountSat += a;
         count += 1;
       }

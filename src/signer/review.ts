@@ -124,9 +124,10 @@ export function reviewPackage(psbt: Psbt, state: SignerState, now: number): Revi
     feeSat,
     bumps: pkg.header.bumps,
   });
-  // Requests already counted in the ledger (a fee bump or the same transaction again) are not
-  // counted twice against the rolling limits.
-  let usage = { ...before };
+  // Each request is judged against the other withdrawals of the last 24 h. Requests this package
+  // pays again (a fee bump, or the same transaction signed again) are in the ledger already:
+  // leave them out of "the others", then count every request of the package once.
+  let usage = state.ledger.usage24h(now, new Set(pkg.requests.keys()));
   const payments: ReviewedPayment[] = outputs.payments.map(({ outputIndex, request }) => {
     const approvals = verified.get(request.requestId) ?? [];
     const decision = evaluateRequest(policy.policy, policy.policyHash, request, {
@@ -135,9 +136,7 @@ export function reviewPackage(psbt: Psbt, state: SignerState, now: number): Revi
       usage24h: usage,
     });
     assertAllowed(decision);
-    if (!state.ledger.paidBy.has(request.requestId)) {
-      usage = { amountSat: usage.amountSat + request.amountSat, count: usage.count + 1 };
-    }
+    usage = { amountSat: usage.amountSat + request.amountSat, count: usage.count + 1 };
     const officers = new Map(policy.policy.officers.map((o) => [o.publicKey, o]));
     const approvers = approvals.flatMap((a) => {
       const officer = officers.get(a.officerPublicKey);
