@@ -69,6 +69,9 @@ function parseEntry(line: string): Parsed {
     return { malformed: '"prev" is not 32 bytes of hex' };
   if (typeof o.hash !== 'string' || !HEX32.test(o.hash))
     return { malformed: '"hash" is not 32 bytes of hex' };
+  // kura writes each entry as JSON.stringify of it: a line with the same content but other bytes
+  // (a space, an escaped character, 1.0 for 1) is an edit too, even if its hash still matches.
+  if (JSON.stringify(o) !== line) return { malformed: 'is not written byte for byte as kura writes entries' };
   const entry = o as unknown as ChainEntry;
   return { entry, hashOk: entryHash(entry) === entry.hash };
 }

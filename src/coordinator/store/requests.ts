@@ -67,7 +67,7 @@ export function requestByIdempotencyKey(
 export interface RequestQuery {
   readonly state?: RequestState;
   readonly batchId?: string;
-  /** At most this many, oldest first (default 1000). */
+  /** At most this many, oldest first, in arrival order within a second (default 1000). */
   readonly limit?: number;
 }
 
@@ -75,7 +75,7 @@ export function listRequests(sql: Sql, query: RequestQuery = {}): RequestRecord[
   const limit = integerOf(query.limit ?? 1000, 'limit', 1, 100_000);
   const rows = sql.all(
     `SELECT ${COLUMNS} FROM requests WHERE (@state IS NULL OR state = @state)
-     AND (@batchId IS NULL OR batch_id = @batchId) ORDER BY created_at, request_id LIMIT @limit`,
+     AND (@batchId IS NULL OR batch_id = @batchId) ORDER BY created_at, rowid LIMIT @limit`,
     { state: query.state ?? null, batchId: query.batchId ?? null, limit },
   );
   return rows.map(requestOf);
