@@ -188,7 +188,7 @@ describe('reconcile: the rules', () => {
       findings: ['request-not-in-batch', 'request-not-in-batch'],
     },
     {
-      name: 'a proof of reserves (the coordinator does not log proofs yet)',
+      name: 'a proof of reserves the log never shows being built',
       ledgers: () => ({
         ...honest(),
         c: [
@@ -208,6 +208,52 @@ describe('reconcile: the rules', () => {
         ],
       }),
       findings: ['reserves-not-logged'],
+    },
+    {
+      name: 'a proof of reserves the log shows under another txid',
+      log: () => [...story(), ['reserves.prove', { batchId: 'por-1', txid: T1 }]],
+      ledgers: () => ({
+        ...honest(),
+        c: [
+          [
+            'proof',
+            {
+              txid: T2,
+              batchId: 'por-1',
+              walletId: W,
+              fingerprint: FP_C,
+              message: 'm',
+              coins: 1,
+              totalSat: '5',
+              outpoints: [],
+            },
+          ],
+        ],
+      }),
+      findings: ['reserves-not-logged'],
+    },
+    {
+      name: 'a proof of reserves the log shows (no finding)',
+      log: () => [...story(), ['reserves.prove', { batchId: 'por-1', txid: T2 }]],
+      ledgers: () => ({
+        ...honest(),
+        c: [
+          [
+            'proof',
+            {
+              txid: T2,
+              batchId: 'por-1',
+              walletId: W,
+              fingerprint: FP_C,
+              message: 'm',
+              coins: 1,
+              totalSat: '5',
+              outpoints: [],
+            },
+          ],
+        ],
+      }),
+      findings: [],
     },
     {
       name: 'a broadcast with one signer receipt in the ledgers',

@@ -8,6 +8,7 @@
 //   batch.build        batchId, txid, replacesBatch?   → the transaction a batch is
 //   batch.signature    batchId, fingerprint            → a cosigner's signed file received
 //   batch.state        batchId, to                     → finalized, broadcast, …
+//   reserves.prove     batchId, txid                   → a proof-of-reserves package built
 import type { ChainEntry } from '../../artifacts/hashChain.js';
 import { parseMultisigDescriptor, walletId as walletIdOf } from '../../bitcoin/descriptor.js';
 import { NETWORK_NAMES, type NetworkName } from '../../bitcoin/networks.js';
@@ -41,6 +42,8 @@ export interface CoordinatorLogIndex {
   readonly cosigners: readonly string[];
   readonly requests: Map<string, LoggedRequest>;
   readonly batches: Map<string, LoggedBatch>;
+  /** Proof-of-reserves packages built: batchId → txid of the proof transaction. */
+  readonly proofs: Map<string, string>;
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -109,7 +112,12 @@ function initOf(
 }
 
 export function indexCoordinatorLog(chain: readonly ChainEntry[]): CoordinatorLogIndex {
-  const index: CoordinatorLogIndex = { ...initOf(chain[0]), requests: new Map(), batches: new Map() };
+  const index: CoordinatorLogIndex = {
+    ...initOf(chain[0]),
+    requests: new Map(),
+    batches: new Map(),
+    proofs: new Map(),
+  };
   const batchOf = (read: EntryReader, batchId: string): LoggedBatch => {
     const batch = index.batches.get(batchId);
     if (batch === undefined)
@@ -161,6 +169,9 @@ export function indexCoordinatorLog(chain: readonly ChainEntry[]): CoordinatorLo
         if (read.text('to') === 'broadcast') batch.broadcastAt ??= entry.seq;
         break;
       }
+      case 'reserves.prove':
+        index.proofs.set(read.text('batchId'), read.text('txid', HEX32));
+        break;
       default:
         break;
     }

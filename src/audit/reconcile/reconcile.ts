@@ -13,9 +13,9 @@
 // What this cannot check, with the data there is: the ledgers' and the log's clocks are different
 // machines', so times are not compared; the log stores a signed file's SHA-256, not the signing
 // receipt inside it, so a file cannot be tied to its ledger entry by hash; officer approvals are
-// not re-verified here (every signer does that before signing); proofs of reserves are not in the
-// coordinator's log at all yet, so a reserves signature (a 'proof' ledger entry) can never be
-// matched (finding 'reserves-not-logged'). And a broadcast can only be counted against the ledgers supplied: give
+// not re-verified here (every signer does that before signing). A proof-of-reserves signature (a
+// 'proof' ledger entry) must match a 'reserves.prove' entry of the log with the same package id and
+// txid (finding 'reserves-not-logged' otherwise). And a broadcast can only be counted against the ledgers supplied: give
 // every signer's ledger, or a threshold short of receipts is reported.
 import type { LoadedWallet } from '../../artifacts/walletFile.js';
 import { KuraError } from '../../errors.js';
@@ -103,10 +103,16 @@ function checkSignature(
     });
   }
   if (sig.purpose === 'reserves') {
-    found({
-      kind: 'reserves-not-logged',
-      message: 'is a proof-of-reserves signature; the coordinator log does not record proofs of reserves yet',
-    });
+    const loggedTxid = index.proofs.get(sig.batchId);
+    if (loggedTxid !== sig.txid) {
+      found({
+        kind: 'reserves-not-logged',
+        message:
+          loggedTxid === undefined
+            ? `is a proof-of-reserves signature for ${sig.batchId}, which the log never shows being built`
+            : `is a proof-of-reserves signature of txid ${sig.txid}; the log built ${sig.batchId} as ${loggedTxid}`,
+      });
+    }
     return;
   }
   const batch = index.batches.get(sig.batchId);
