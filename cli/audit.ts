@@ -13,7 +13,8 @@ import {
 } from '../src/audit/liabilities/index.js';
 import { exportCoordinatorLog, verifyLogFile } from '../src/audit/log/index.js';
 import { reconcileFiles, type ReconcileReport } from '../src/audit/reconcile/index.js';
-import { emit, InvalidOption, type CliContext } from './context.js';
+import { emit, InvalidOption, progress, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const sats = (value: bigint | string): string => `${value} sats (${formatBtc(BigInt(value))} BTC)`;
@@ -67,9 +68,7 @@ function registerLiabilities(audit: Command, ctx: CliContext): void {
         now: nowSeconds(),
         progressEvery: PROGRESS_EVERY,
         onProgress: (p) =>
-          ctx.interaction.say(
-            `${PHASES[p.phase]}: ${p.done}${p.total === undefined ? '' : ` of ${p.total}`}`,
-          ),
+          progress(ctx, `${PHASES[p.phase]}: ${p.done}${p.total === undefined ? '' : ` of ${p.total}`}`),
       });
       const { root } = result;
       emit(ctx, flags.json ?? false, { ...result }, () => [
@@ -111,7 +110,7 @@ function registerLog(audit: Command, ctx: CliContext): void {
   log
     .command('export')
     .description('write the coordinator’s audit log to a file (a header line, then one entry per line)')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--out <file>', 'the file to write (never overwritten)')
     .option('--json', 'print the header as JSON')
     .addHelpText(

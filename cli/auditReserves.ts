@@ -16,6 +16,7 @@ import {
 } from '../src/audit/reserves/index.js';
 import { solvencyFromFiles, statementFileOf, writeStatement } from '../src/audit/solvency/index.js';
 import { emit, integerOption, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const btc = (sat: bigint): string => `${formatBtc(sat)} BTC (${sat} sats)`;
@@ -33,7 +34,7 @@ export function registerAuditReserves(audit: Command, ctx: CliContext): void {
     .description(
       "build the proof package for the coordinator's scanned tip: every unspent coin, one commitment",
     )
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption(
       '--message <text>',
       'who the custodian is, and any challenge the auditor asked for; kura appends the block',
@@ -64,7 +65,7 @@ export function registerAuditReserves(audit: Command, ctx: CliContext): void {
   reserves
     .command('finalize')
     .description('combine the signed files into the proof file an auditor verifies')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--package <file>', 'the package kura audit reserves prove wrote')
     .requiredOption('--signed <file>', 'a signed file from kura signer sign (repeat per signer)', repeatable)
     .requiredOption('--out <file>', 'the proof file (JSON) to write; never overwritten')

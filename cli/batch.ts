@@ -24,7 +24,8 @@ import {
 } from '../src/coordinator/batch/index.js';
 import { writeStoredBatch } from '../src/coordinator/batch/build.js';
 import { MAX_FEE_RATE_CAP_SAT_VB } from '../src/policy/index.js';
-import { emit, integerOption, InvalidOption, type CliContext } from './context.js';
+import { detail, emit, integerOption, InvalidOption, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
 const sats = (value: bigint): string => `${value} sats (${formatBtc(value)} BTC)`;
 const feeRateOption = (name: string) => integerOption(name, 1, MAX_FEE_RATE_CAP_SAT_VB);
@@ -41,17 +42,12 @@ function withHome<R>(home: string, fn: (opened: CoordinatorHome) => R): R {
 async function withNode<R>(
   home: string,
   ctx: CliContext,
-  json: boolean,
   fn: (opened: CoordinatorHome, client: RpcClient) => Promise<R>,
 ): Promise<R> {
   const opened = openCoordinatorHome(home);
   try {
     const client = nodeClientFor(opened, {
-      ...(json
-        ? {}
-        : {
-            onRetry: (e) => ctx.err(`kura: ${e.method}: ${e.error.code}; trying again in ${e.delayMs} ms\n`),
-          }),
+      onRetry: (e) => detail(ctx, `${e.method}: ${e.error.code}; trying again in ${e.delayMs} ms`),
     });
     try {
       return await fn(opened, client);
@@ -94,7 +90,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
   batch
     .command('build')
     .description('turn the approved requests into signing packages (<batchId>.psbt), locking their coins')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--out <dir>', 'folder for the <batchId>.psbt files')
     .option(
       '--fee-rate <satVb>',
@@ -117,7 +113,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
         json?: boolean;
       }) => {
         const json = flags.json ?? false;
-        const report = await withNode(flags.home, ctx, json, (home, client) =>
+        const report = await withNode(flags.home, ctx, (home, client) =>
           buildBatchesWithReport(home, client, {
             outDir: resolve(flags.out),
             ...(flags.feeRate === undefined ? {} : { feeRateSatVb: flags.feeRate }),
@@ -136,9 +132,10 @@ export function registerBatch(program: Command, ctx: CliContext): void {
   batch
     .command('list')
     .description('list batches, oldest first')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--state <state>', `only batches in this state (${BATCH_STATES.join(', ')})`, parseState)
     .option('--json', 'print the list as JSON')
+    .addHelpText('after', '\nExample:\n  kura batch list --home ./coordinator --state built')
     .action((flags: { home: string; state?: BatchState; json?: boolean }) => {
       const batches = withHome(flags.home, (h) => listBatchSummaries(h, flags.state));
       emit(ctx, flags.json ?? false, { batches }, () =>
@@ -155,9 +152,13 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .command('show')
     .description("a batch's coins, payments, change, fee and signers; --out writes its PSBT again")
     .argument('<batchId>', 'the batch')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--out <dir>', 'write <batchId>.psbt (the package as built) into this folder')
     .option('--json', 'print the batch as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kura batch show --home ./coordinator b20250630-1f2e3d4c --out /media/usb',
+    )
     .action((batchId: string, flags: { home: string; out?: string; json?: boolean }) => {
       const { detail, path } = withHome(flags.home, (h) => ({
         detail: showBatch(h, batchId),
@@ -189,8 +190,9 @@ export function registerBatch(program: Command, ctx: CliContext): void {
       'give up a batch that is not fully signed: release its coins, return its requests to approved',
     )
     .argument('<batchId>', 'the batch')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  kura batch cancel --home ./coordinator b20250630-1f2e3d4c')
     .action((batchId: string, flags: { home: string; json?: boolean }) => {
       const result = withHome(flags.home, (h) => cancelBatch(h, batchId));
       if (result.warning !== null) ctx.interaction.warn(result.warning);
@@ -203,8 +205,9 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .command('import')
     .description('check the signatures in signed files, store them, and finalize batches that have enough')
     .argument('<files...>', 'signed PSBT files (binary or base64), e.g. <batch>.<fingerprint>.signed.psbt')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExample:\n  kura batch import --home ./coordinator /media/usb/*.signed.psbt')
     .action((files: string[], flags: { home: string; json?: boolean }) => {
       const contents = files.map((f) => readPsbtBytes(f));
       const report = withHome(flags.home, (h) => importSignedPsbts(h, contents));
@@ -246,11 +249,12 @@ export function registerBatch(program: Command, ctx: CliContext): void {
       "send a finalized batch's transaction (the same bytes every time) and prove the node holds it",
     )
     .argument('<batchId>', 'the batch')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  kura batch broadcast --home ./coordinator b20250630-1f2e3d4c')
     .action(async (batchId: string, flags: { home: string; json?: boolean }) => {
       const json = flags.json ?? false;
-      const result = await withNode(flags.home, ctx, json, (h, client) => broadcastBatch(h, client, batchId));
+      const result = await withNode(flags.home, ctx, (h, client) => broadcastBatch(h, client, batchId));
       emit(ctx, json, result, () => [
         `Batch ${result.batchId}: ${result.state}; the node holds ${result.txid} ${result.located.where === 'mempool' ? 'in its mempool' : `in block ${result.located.blockHash} (${result.located.confirmations} confirmations)`}${result.alreadyKnown ? ' (it had it already)' : ''}.`,
         ...(result.replaced === null ? [] : [`  it replaces batch ${result.replaced}`]),
@@ -260,11 +264,12 @@ export function registerBatch(program: Command, ctx: CliContext): void {
   batch
     .command('follow')
     .description('ask the node where each broadcast batch is; record confirmations and reorgs')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  kura batch follow --home ./coordinator --json')
     .action(async (flags: { home: string; json?: boolean }) => {
       const json = flags.json ?? false;
-      const batches = await withNode(flags.home, ctx, json, (h, client) => followBatches(h, client));
+      const batches = await withNode(flags.home, ctx, (h, client) => followBatches(h, client));
       emit(ctx, json, { batches }, () =>
         batches.length === 0
           ? ['No broadcast batches.']
@@ -279,14 +284,18 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .command('bump')
     .description('make a fee bump: the same coins and requests at a higher fee rate, declared to the signers')
     .argument('<batchId>', 'the batch whose transaction is stuck')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--fee-rate <satVb>', 'the new fee rate in sat/vB', feeRateOption('fee-rate'))
     .requiredOption('--out <dir>', 'folder for the new <batchId>.psbt')
     .option('--json', 'print the new batch as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kura batch bump --home ./coordinator b20250630-1f2e3d4c --fee-rate 25 --out /media/usb',
+    )
     .action(
       async (batchId: string, flags: { home: string; feeRate: number; out: string; json?: boolean }) => {
         const json = flags.json ?? false;
-        const bumped = await withNode(flags.home, ctx, json, (h, client) =>
+        const bumped = await withNode(flags.home, ctx, (h, client) =>
           bumpBatch(h, client, batchId, flags.feeRate, resolve(flags.out)),
         );
         emit(ctx, json, bumped, () => [

@@ -13,6 +13,8 @@ import {
 import { REQUEST_STATES, TOKEN_ROLES } from '../src/coordinator/store/index.js';
 import { createToken, listTokens, parseRole, revokeToken } from '../src/coordinator/tokens.js';
 import { emit, integerOption, type CliContext } from './context.js';
+import { describeNodeState, nodeStateFor } from '../src/coordinator/nodeState.js';
+import { homeOption } from './defaults.js';
 import { registerCoordinatorServe } from './coordinatorServe.js';
 import { registerCoordinatorSync } from './coordinatorSync.js';
 
@@ -49,7 +51,7 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
   coordinator
     .command('init')
     .description('make a coordinator home: database, copies of the wallet and policy files, node settings')
-    .requiredOption('--home <dir>', 'coordinator home folder (made with mode 0700)')
+    .addOption(homeOption('coordinator', 'coordinator home folder (made with mode 0700)'))
     .requiredOption('--wallet <file>', 'wallet file from kura wallet create')
     .requiredOption('--policy <file>', 'policy file for that wallet (its denylist is copied too)')
     .requiredOption('--rpc-url <url>', "Bitcoin node's JSON-RPC URL, e.g. http://127.0.0.1:8332")
@@ -90,16 +92,23 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
   coordinator
     .command('status')
     .description('network, wallet, policy, requests by state, balance and the audit head')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--json', 'print the status as JSON (amounts as strings of sats)')
-    .action((flags: { home: string; json?: boolean }) => {
-      const status = withHome(flags.home, coordinatorStatus);
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kura coordinator status --home ./coordinator\n  KURA_HOME=./coordinator kura coordinator status --json',
+    )
+    .action(async (flags: { home: string; json?: boolean }) => {
+      // The node's state: a quick getblockchaininfo, never an error for status (docs/faults.md).
+      const opened = withHome(flags.home, (h) => ({ store: coordinatorStatus(h), config: h.config }));
+      const status = { ...opened.store, node: await nodeStateFor(opened.config, opened.store) };
       emit(ctx, flags.json ?? false, status, () => [
         `Coordinator ${status.home}`,
         `  network        ${status.network}`,
         `  wallet         ${status.walletName} (${status.walletId})`,
         `  policy         ${status.policyHash}`,
         `  node           ${status.rpcUrl}`,
+        `  node state     ${describeNodeState(status.node)}`,
         `  scanned to     ${status.tip === null ? `nothing yet (birthday ${status.birthdayHeight})` : `block ${status.tip.height} ${status.tip.hash}`}`,
         'requests',
         ...REQUEST_STATES.map((s) => `  ${s.padEnd(17)} ${status.requests[s]}`),
@@ -119,10 +128,14 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
   token
     .command('create')
     .description('make a token and print it once')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--role <role>', `what the client may do: ${TOKEN_ROLES.join(', ')}`)
     .option('--label <text>', 'who or what the token is for', '')
     .option('--json', 'print the token and its id as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kura coordinator token create --home ./coordinator --role intake --label "payments backend"',
+    )
     .action((flags: { home: string; role: string; label: string; json?: boolean }) => {
       const role = parseRole(flags.role, 'role');
       const made = withHome(flags.home, (h) => createToken(h.store, role, flags.label));
@@ -137,9 +150,10 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
   token
     .command('revoke')
     .description('revoke a token: requests carrying it are refused from now on')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--id <tokenId>', 'the token id (tok_…), as token list shows it')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  kura coordinator token revoke --home ./coordinator --id tok_3f9a…')
     .action((flags: { home: string; id: string; json?: boolean }) => {
       const result = withHome(flags.home, (h) => revokeToken(h.store, flags.id));
       emit(ctx, flags.json ?? false, result, () => [
@@ -152,8 +166,9 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
   token
     .command('list')
     .description('list tokens (ids, roles, labels; never the tokens)')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--json', 'print the list as JSON')
+    .addHelpText('after', '\nExample:\n  kura coordinator token list --home ./coordinator --json')
     .action((flags: { home: string; json?: boolean }) => {
       const tokens = withHome(flags.home, (h) => listTokens(h.store));
       emit(ctx, flags.json ?? false, { tokens }, () =>

@@ -13,7 +13,8 @@ import {
 } from '../src/coordinator/http/index.js';
 import { systemNow } from '../src/coordinator/intake/index.js';
 import { startCoinSync } from '../src/coordinator/syncService.js';
-import { emit, type CliContext } from './context.js';
+import { emit, progress, type CliContext } from './context.js';
+import { homeOption, listenOption } from './defaults.js';
 
 /** Resolves with the name of the first SIGINT or SIGTERM, and stops listening for both. */
 function untilSignal(): Promise<string> {
@@ -34,8 +35,8 @@ export function registerCoordinatorServe(coordinator: Command, ctx: CliContext):
   coordinator
     .command('serve')
     .description('run the HTTP API (docs/openapi.yaml) until SIGINT or SIGTERM')
-    .requiredOption('--home <dir>', 'coordinator home folder')
-    .option('--listen <host:port>', 'address to listen on (loopback unless --allow-remote)', DEFAULT_LISTEN)
+    .addOption(homeOption('coordinator'))
+    .addOption(listenOption('address to listen on (loopback unless --allow-remote)', DEFAULT_LISTEN))
     .option(
       '--allow-remote',
       'listen on a non-loopback address: the API has no TLS of its own, so put a TLS proxy in front',
@@ -73,7 +74,7 @@ export function registerCoordinatorServe(coordinator: Command, ctx: CliContext):
         const received = await signal;
         await service.close();
         coins.close();
-        ctx.err(`kura coordinator stopped (${received}).\n`);
+        progress(ctx, `coordinator stopped (${received}).`);
       } finally {
         home.close();
       }

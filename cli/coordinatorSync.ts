@@ -5,10 +5,11 @@ import { formatBtc } from '../src/approvals/approval.js';
 import { openCoordinatorHome } from '../src/coordinator/home.js';
 import { nodeClientFor } from '../src/coordinator/node.js';
 import { syncCoordinator, type SyncProgress, type SyncReport } from '../src/coordinator/sync.js';
-import { emit, integerOption, type CliContext } from './context.js';
+import { detail, emit, integerOption, progress, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
-// A progress line every this many blocks: a sync of a few blocks prints none, a first scan of
-// months of blocks shows it is moving.
+// A progress line every this many blocks (not seconds, so the output does not depend on the
+// machine): a sync of a few blocks prints none, a first scan of months of blocks shows it is moving.
 const PROGRESS_EVERY_BLOCKS = 1000;
 const MAX_BLOCKS_FLAG = 100_000_000;
 
@@ -24,7 +25,7 @@ function progressPrinter(ctx: CliContext): (p: SyncProgress) => void {
   let blocks = 0;
   return (p) => {
     if (++blocks % PROGRESS_EVERY_BLOCKS === 0) {
-      ctx.err(`kura: ${p.phase === 'scan' ? 'scanned' : 'rescanned'} block ${p.height} of ${p.tip}\n`);
+      progress(ctx, `${p.phase === 'scan' ? 'scanned' : 'rescanned'} block ${p.height} of ${p.tip}`);
     }
   };
 }
@@ -66,7 +67,7 @@ export function registerCoordinatorSync(coordinator: Command, ctx: CliContext): 
     .description(
       'follow the node once: new blocks, reorgs, the mempool and batch confirmations; print the balance',
     )
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option(
       '--max-blocks <n>',
       'scan at most this many new blocks, then stop (run again to continue)',
@@ -79,14 +80,12 @@ export function registerCoordinatorSync(coordinator: Command, ctx: CliContext): 
       const home = openCoordinatorHome(flags.home);
       try {
         const client = nodeClientFor(home, {
-          onRetry: json
-            ? undefined
-            : (e) => ctx.err(`kura: ${e.method}: ${e.error.code}; trying again in ${e.delayMs} ms\n`),
+          onRetry: (e) => detail(ctx, `${e.method}: ${e.error.code}; trying again in ${e.delayMs} ms`),
         });
         try {
           const report = await syncCoordinator(home, client, {
             ...(flags.maxBlocks === undefined ? {} : { maxBlocks: flags.maxBlocks }),
-            ...(json ? {} : { onProgress: progressPrinter(ctx) }),
+            onProgress: progressPrinter(ctx),
           });
           emit(ctx, json, report, () => humanReport(report));
         } finally {

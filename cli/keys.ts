@@ -4,7 +4,8 @@ import { parseNetworkName } from '../src/bitcoin/networks.js';
 import { KuraError } from '../src/errors.js';
 import { createKey, showKey, verifyKey } from '../src/keys/ceremony.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
-import { emit, integerOption, type CliContext } from './context.js';
+import { emit, integerOption, keySafetyInteraction, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
 interface CreateFlags {
   home: string;
@@ -26,7 +27,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
   keys
     .command('create')
     .description('create (or --restore) the cold key of one cosigner in a new signer home')
-    .requiredOption('--home <dir>', 'signer home folder (created with mode 0700)')
+    .addOption(homeOption('signer', 'signer home folder (created with mode 0700)'))
     .option('--network <name>', 'mainnet, testnet, signet or regtest', 'mainnet')
     .option('--account <n>', 'BIP-48 account number', integerOption('account', 0, 0x7fffffff), 0)
     .option('--dice', 'also type at least 99 die rolls, mixed into the CSPRNG entropy')
@@ -69,7 +70,8 @@ Examples:
             : {}),
           ...(flags.passphraseFile !== undefined ? { passphraseFile: flags.passphraseFile } : {}),
         },
-        ctx.interaction,
+        // the unattended-backup warning is shown even with --quiet
+        keySafetyInteraction(ctx),
       );
       emit(ctx, flags.json ?? false, result, () => [
         `${result.restored ? 'Restored' : 'Created'} key ${result.cosigner.fingerprint} on ${result.cosigner.network}`,
@@ -84,8 +86,12 @@ Examples:
   keys
     .command('show')
     .description("print this signer's fingerprint, path and xpub (no passphrase needed)")
-    .requiredOption('--home <dir>', 'signer home folder')
+    .addOption(homeOption('signer'))
     .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kura keys show --home ./signer-a\n  KURA_HOME=/media/signer-a kura keys show --json',
+    )
     .action((flags: { home: string; json?: boolean }) => {
       const { keystore, keyOrigin } = showKey(flags.home);
       const data = {
@@ -107,9 +113,10 @@ Examples:
   keys
     .command('verify')
     .description('unlock the keystore and re-derive its key: checks the passphrase and the sealed words')
-    .requiredOption('--home <dir>', 'signer home folder')
+    .addOption(homeOption('signer'))
     .option('--passphrase-file <file>', 'file holding the keystore passphrase (otherwise prompted)')
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  kura keys verify --home ./signer-a')
     .action(async (flags: { home: string; passphraseFile?: string; json?: boolean }) => {
       runSelfTest();
       const { keystore, keyOrigin } = await verifyKey(flags.home, flags.passphraseFile, ctx.interaction);

@@ -1,9 +1,12 @@
 // The `kura` program. Commands live one group per file; this file wires them together and maps
 // every error to its documented exit code. A stack trace is never shown for a refusal.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ERROR_CODES, ExitCode, KuraError } from '../src/errors.js';
 import type { Interaction } from '../src/interaction.js';
-import { InvalidOption, type CliContext } from './context.js';
+import { detail, InvalidOption, type CliContext, type CliSettings } from './context.js';
+import { findConfigFile, loadKuraConfig } from './config.js';
+import { applyDefaults } from './defaults.js';
+import { settingsInteraction, verbosityOf } from './verbosity.js';
 import { registerAudit } from './audit.js';
 import { registerAuditReserves, registerAuditSolvency } from './auditReserves.js';
 import { registerKeys } from './keys.js';
@@ -18,14 +21,59 @@ import { terminalInteraction } from './terminal.js';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: CliContext): Command {
+/** Where the program looks for KURA_HOME, KURA_CONFIG and ./kura.config.json. */
+export interface ProgramPlace {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+}
+
+interface GlobalFlags {
+  quiet?: boolean;
+  verbose?: boolean;
+  config?: string;
+}
+
+export function buildProgram(io: CliContext, place: ProgramPlace = {}): Command {
+  const env = place.env ?? process.env;
+  const cwd = place.cwd ?? process.cwd();
+  const settings: CliSettings = { verbosity: 'normal', unfiltered: io.interaction };
+  const ctx: CliContext = {
+    out: io.out,
+    err: io.err,
+    interaction: settingsInteraction(io.interaction, settings),
+    settings,
+  };
   const program = new Command('kura')
     .description('Bitcoin multisig custody: cold keys, policy-checked signing, proofs for auditors')
     .version(VERSION)
-    .option('-q, --quiet', 'print only results and warnings')
+    .addOption(
+      new Option('-q, --quiet', 'print only the data and errors: no progress, no warnings').conflicts(
+        'verbose',
+      ),
+    )
+    .option('-v, --verbose', 'also print details: node retries, where defaults came from')
+    .option('--config <file>', 'config file of defaults (default: $KURA_CONFIG, then ./kura.config.json)')
     .exitOverride()
     .configureOutput({ writeOut: ctx.out, writeErr: ctx.err })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .addHelpText(
+      'after',
+      `
+Global flags go before or after the command. Every command that prints data takes --json.
+Exit codes: ${exitCodeSummary()}
+(README, "Error codes and exit codes", lists every error code under its exit code). See docs/cli.md.
+
+Example:
+  KURA_HOME=./coordinator kura coordinator status --json`,
+    );
+  program.hook('preAction', (_program, action) => {
+    const flags = program.opts<GlobalFlags>();
+    settings.verbosity = verbosityOf(flags);
+    const found = findConfigFile({ ...(flags.config === undefined ? {} : { flag: flags.config }), env, cwd });
+    if (found !== undefined) detail(ctx, `config ${found.path} (from ${found.origin})`);
+    const config = found === undefined ? undefined : loadKuraConfig(found.path);
+    applyDefaults(action, { env, config, note: (text) => detail(ctx, text) });
+  });
   registerKeys(program, ctx);
   registerWallet(program, ctx);
   registerSigner(program, ctx);
@@ -43,21 +91,34 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/** "0 ok, 1 internal, 2 usage, …", from the one table, so the help cannot drift from it. */
+function exitCodeSummary(): string {
+  return Object.entries(ExitCode)
+    .map(([name, code]) => `${code} ${name}`)
+    .join(', ');
+}
+
 export interface RunOptions {
   readonly out?: (text: string) => void;
   readonly err?: (text: string) => void;
   readonly interaction?: Interaction;
+  /** Defaults to process.env and process.cwd(); tests pass their own. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
 }
 
 /** Runs `kura` with `argv` (user arguments only) and returns the exit code. */
 export async function runKura(args: readonly string[], options: RunOptions = {}): Promise<number> {
   const out = options.out ?? ((t: string) => void process.stdout.write(t));
   const err = options.err ?? ((t: string) => void process.stderr.write(t));
-  const quiet = args.includes('-q') || args.includes('--quiet');
   const json = args.includes('--json');
-  const ctx: CliContext = { out, err, interaction: options.interaction ?? terminalInteraction(quiet) };
+  const ctx: CliContext = { out, err, interaction: options.interaction ?? terminalInteraction() };
+  const place = {
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  };
   try {
-    await buildProgram(ctx).parseAsync([...args], { from: 'user' });
+    await buildProgram(ctx, place).parseAsync([...args], { from: 'user' });
     return ExitCode.ok;
   } catch (error) {
     return reportError(error, ctx, json);

@@ -28,7 +28,8 @@ import {
 import { parseRequest } from '../src/approvals/request.js';
 import { checkNewPassphrase } from '../src/keys/seal.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
-import { emit, type CliContext } from './context.js';
+import { emit, keySafetyInteraction, type CliContext } from './context.js';
+import { officerKeyOption } from './defaults.js';
 
 /** The word an officer types to approve: a deliberate act, not a reflexive "y". */
 const CONFIRM_WORD = 'approve';
@@ -146,7 +147,9 @@ export function registerOfficer(program: Command, ctx: CliContext): void {
       }
       const folder = dirname(resolve(flags.out));
       if ((statSync(folder).mode & 0o077) !== 0) {
-        ctx.interaction.warn(`${folder} can be read by others; keep officer keys in a folder of mode 0700.`);
+        keySafetyInteraction(ctx).warn(
+          `${folder} can be read by others; keep officer keys in a folder of mode 0700.`,
+        );
       }
       const data = { path: flags.out, id: file.id, publicKey: file.publicKey };
       emit(ctx, flags.json ?? false, data, () => [
@@ -159,8 +162,9 @@ export function registerOfficer(program: Command, ctx: CliContext): void {
   keys
     .command('show')
     .description("print an officer key's id and public key (no passphrase needed)")
-    .requiredOption('--key <file>', 'officer key file')
+    .addOption(officerKeyOption())
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  kura officer keys show --key alice.officer-key.json --json')
     .action((flags: { key: string; json?: boolean }) => {
       const file = loadOfficerKey(flags.key);
       const data = { id: file.id, publicKey: file.publicKey };
@@ -170,7 +174,7 @@ export function registerOfficer(program: Command, ctx: CliContext): void {
   officer
     .command('approve')
     .description('show a withdrawal request in full, ask for confirmation, and sign an approval of it')
-    .requiredOption('--key <file>', 'officer key file')
+    .addOption(officerKeyOption())
     .requiredOption('--request <file>', 'withdrawal request file')
     .option('--out <file>', 'approval file to write (default: <request>.<key>.approval.json here)')
     .option('--passphrase-file <file>', 'file holding the key passphrase (otherwise prompted)')

@@ -23,6 +23,7 @@ import { BATCHED_STATES, REQUEST_STATES, type RequestState } from '../src/coordi
 import { isKuraError } from '../src/errors.js';
 import { isoTime } from '../src/policy/index.js';
 import { emit, integerOption, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
 /** The client id of requests submitted from the command line (API clients use their token id). */
 export const CLI_CLIENT_ID = 'cli';
@@ -75,7 +76,7 @@ export function registerRequest(program: Command, ctx: CliContext): void {
   request
     .command('submit')
     .description('submit a withdrawal request, checked against the policy at once')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .requiredOption('--destination <address>', 'address to pay (of the wallet’s network)')
     .requiredOption('--amount-sat <sats>', 'amount in sats')
     .requiredOption(
@@ -143,9 +144,10 @@ export function registerRequest(program: Command, ctx: CliContext): void {
   request
     .command('list')
     .description('list requests, oldest first (up to 1000)')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .option('--state <state>', `only requests in this state: ${REQUEST_STATES.join(', ')}`)
     .option('--json', 'print the list as JSON')
+    .addHelpText('after', '\nExample:\n  kura request list --home ./coordinator --state pending_approval')
     .action((flags: { home: string; state?: string; json?: boolean }) => {
       const state = flags.state === undefined ? undefined : parseStateFilter(flags.state, 'state');
       const withdrawals = withHome(flags.home, (h) =>
@@ -166,13 +168,17 @@ export function registerRequest(program: Command, ctx: CliContext): void {
     .description(
       'show a request, its approvals and what it waits for; --out writes the file officers approve',
     )
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .argument('<requestId>', 'the request id (64 hex characters)')
     .option(
       '--out <file>',
       'write the request file for `kura officer approve --request FILE` (never overwritten)',
     )
     .option('--json', 'print the request as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kura request show --home ./coordinator 4f2a9c… --out 4f2a9c.request.json',
+    )
     .action((requestId: string, flags: { home: string; out?: string; json?: boolean }) => {
       const id = parseRequestId(requestId, 'requestId');
       const w = withHome(flags.home, (h) => showWithdrawal(h, id, systemNow()));
@@ -198,9 +204,10 @@ export function registerRequest(program: Command, ctx: CliContext): void {
   request
     .command('cancel')
     .description('cancel a request that is not yet in a batch')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .argument('<requestId>', 'the request id (64 hex characters)')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  kura request cancel --home ./coordinator 4f2a9c…')
     .action((requestId: string, flags: { home: string; json?: boolean }) => {
       const id = parseRequestId(requestId, 'requestId');
       const result = withHome(flags.home, (h) =>
@@ -220,7 +227,7 @@ export function registerApproval(program: Command, ctx: CliContext): void {
   approval
     .command('submit')
     .description('verify approval files against their requests and store them (all or none)')
-    .requiredOption('--home <dir>', 'coordinator home folder')
+    .addOption(homeOption('coordinator'))
     .argument('<files...>', 'approval files from kura officer approve')
     .option('--json', 'print the results as JSON')
     .addHelpText(

@@ -7,6 +7,7 @@ import { showKey } from '../src/keys/ceremony.js';
 import { planPin, pinWallet, reviewRegistration } from '../src/signer/register.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
 import { emit, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 import { registerSignerSigning } from './signerSigning.js';
 
 export function registerSigner(program: Command, ctx: CliContext): void {
@@ -18,7 +19,7 @@ export function registerSigner(program: Command, ctx: CliContext): void {
   signer
     .command('register')
     .description('check that this signer is in the wallet, show it for comparison, and pin it')
-    .requiredOption('--home <dir>', 'signer home folder')
+    .addOption(homeOption('signer'))
     .requiredOption('--wallet <file>', 'wallet file from kura wallet create')
     .option('--yes', 'do not ask for confirmation (scripts); the review is still printed')
     .option('--replace', 'replace a different wallet already pinned on this signer')

@@ -10,6 +10,7 @@ import { loadRegisteredWallet } from '../src/signer/register.js';
 import { runSelfTest } from '../src/signer/selfTest.js';
 import { signAnyPackageFile } from '../src/signer/signCeremony.js';
 import { emit, integerOption, type CliContext } from './context.js';
+import { homeOption } from './defaults.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -17,10 +18,14 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
   signer
     .command('policy')
     .description('pin the withdrawal policy (and its denylist) on this signer, by hash')
-    .requiredOption('--home <dir>', 'signer home folder')
+    .addOption(homeOption('signer'))
     .requiredOption('--policy <file>', 'policy file (its denylist is read from beside it)')
     .option('--yes', 'do not ask for confirmation')
     .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kura signer policy --home ./signer-a --policy policies/treasury.json',
+    )
     .action(async (flags: { home: string; policy: string; yes?: boolean; json?: boolean }) => {
       const wallet = loadRegisteredWallet(flags.home);
       if (wallet === undefined) {
@@ -60,7 +65,7 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
       'check a signing package (a withdrawal, or a proof of reserves) against this signer’s wallet, policy and ledger, then sign it',
     )
     .argument('<file>', 'the PSBT (binary or base64) from the coordinator')
-    .requiredOption('--home <dir>', 'signer home folder')
+    .addOption(homeOption('signer'))
     .option('--out <dir>', 'folder for <batch>.<fingerprint>.signed.psbt (default: beside the input)')
     .option('--passphrase-file <file>', 'file holding the keystore passphrase (otherwise prompted)')
     .option('--yes', 'do not ask for confirmation (the review is still printed)')
@@ -121,10 +126,14 @@ export function registerSignerSigning(signer: Command, ctx: CliContext): void {
     .command('ledger')
     .description("show, verify or export this signer's hash-chained ledger")
     .argument('[action]', 'show | verify | export', 'show')
-    .requiredOption('--home <dir>', 'signer home folder')
+    .addOption(homeOption('signer'))
     .option('--out <file>', 'with export: the file to write')
     .option('--last <n>', 'with show: only the last N entries', integerOption('last', 1, 1_000_000))
     .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kura signer ledger show --home ./signer-a --last 10\n  kura signer ledger verify --home ./signer-a\n  kura signer ledger export --home ./signer-a --out /media/usb/ledger-a.jsonl',
+    )
     .action((action: string, flags: { home: string; out?: string; last?: number; json?: boolean }) => {
       const chain = readLedger(flags.home); // verifies the chain; LEDGER_CORRUPT names the position
       if (action === 'verify') {

@@ -1,16 +1,31 @@
-// The terminal side of an Interaction: prompts on stderr, secrets typed without echo.
+// The terminal side of an Interaction: prompts on stderr, secrets typed without echo. --quiet is
+// applied on top of it (cli/verbosity.ts). Warnings are the only coloured text kura prints.
 import { createInterface } from 'node:readline';
 import type { Interaction } from '../src/interaction.js';
 
-export function terminalInteraction(quiet: boolean): Interaction {
+/**
+ * Colour only for a person: the stream is a terminal, and NO_COLOR (https://no-color.org) is unset
+ * or empty. Logs, pipes and files get plain text.
+ */
+export function useColour(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+/** A warning line: bold red on a colour terminal, otherwise marked with a WARNING: prefix. */
+export function warningLine(text: string, colour: boolean): string {
+  return colour ? `\x1b[1;31m${text}\x1b[0m\n` : `WARNING: ${text}\n`;
+}
+
+export function terminalInteraction(): Interaction {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const colour = Boolean(process.stderr.isTTY) && process.env.NO_COLOR === undefined;
+  const colour = useColour(process.stderr, process.env);
   return {
     interactive,
-    say: (text) => {
-      if (!quiet) process.stderr.write(`${text}\n`);
-    },
-    warn: (text) => process.stderr.write(colour ? `\x1b[1;31m${text}\x1b[0m\n` : `WARNING: ${text}\n`),
+    say: (text) => void process.stderr.write(`${text}\n`),
+    warn: (text) => void process.stderr.write(warningLine(text, colour)),
     ask: (question) => readLine(question, false),
     secret: (question) => readLine(question, true),
   };

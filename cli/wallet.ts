@@ -77,6 +77,7 @@ Example:
     .description('print a wallet file after checking it')
     .requiredOption('--wallet <file>', 'wallet file')
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  kura wallet show --wallet treasury.wallet.json')
     .action((flags: { wallet: string; json?: boolean }) => {
       const { file } = parseWalletFile(readJsonFile(flags.wallet, 'wallet'));
       emit(ctx, flags.json ?? false, file, () => [
@@ -97,6 +98,10 @@ Example:
     .option('--from <i>', 'first index', integerOption('from', 0, 0x7fffffff), 0)
     .option('--count <n>', 'how many', integerOption('count', 0, 100_000), 10)
     .option('--json', 'print [{ index, address, change }] as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kura wallet addresses --wallet treasury.wallet.json --count 5\n  kura wallet addresses --wallet treasury.wallet.json --change --from 100 --count 20 --json',
+    )
     .action((flags: { wallet: string; change?: boolean; from: number; count: number; json?: boolean }) => {
       const loaded = parseWalletFile(readJsonFile(flags.wallet, 'wallet'));
       const change = flags.change ?? false;

@@ -22,6 +22,7 @@ import {
   type SpentOutpoint,
   type SyncEvent,
 } from './scan/index.js';
+import { faultPoint } from './faults.js';
 import type { CoordinatorHome } from './home.js';
 import type { Balance, BatchRecord, BlockRecord, NewCoin, Outpoint, Store } from './store/index.js';
 
@@ -339,6 +340,7 @@ class SyncRun {
       const confirmed = this.confirmBatches(new Set(scan.spent.map((s) => s.spentBy)), scan.height);
       return { found: found.length, spent: spent.length, confirmed };
     });
+    if (counts.confirmed.length > 0) faultPoint('confirmation-recorded');
     this.n.blocksScanned++;
     this.n.coinsFound += counts.found;
     this.n.coinsSpent += counts.spent;
@@ -593,6 +595,7 @@ class SyncRun {
       this.store.atomically(() =>
         this.moveBatch(b, 'confirmed', `transaction ${b.txid} confirmed in block ${height}`),
       );
+      faultPoint('confirmation-recorded');
       this.moved.confirmed.push(b.batchId);
     }
   }

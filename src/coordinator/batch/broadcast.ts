@@ -7,6 +7,7 @@
 import { Psbt } from 'bitcoinjs-lib';
 import { KuraError, isKuraError } from '../../errors.js';
 import type { RpcClient } from '../../chain/rpcClient.js';
+import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
 import type { BatchRecord, BatchState, Outpoint, Store } from '../store/index.js';
 import { finalizeIfReady } from './import.js';
@@ -118,6 +119,7 @@ export async function broadcastBatch(
     if (!isKuraError(error, 'NODE_RPC_ERROR')) throw error;
     refusal = error;
   }
+  faultPoint('broadcast-sent');
   const located = await locateTransaction(client, batch.txid, blockHintOf(store, batch));
   if (located.where === 'missing') {
     const rpc = {
@@ -163,6 +165,7 @@ export async function broadcastBatch(
       markSpentInMempool(store, outpoint, batch.txid);
     return current.state;
   });
+  faultPoint('broadcast-recorded');
   return {
     batchId,
     txid: batch.txid,

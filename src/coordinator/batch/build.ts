@@ -11,6 +11,7 @@ import { CHANGE } from '../../bitcoin/descriptor.js';
 import { buildSigningPackage } from '../../artifacts/buildPackage.js';
 import type { FeeEstimate, RpcClient } from '../../chain/rpcClient.js';
 import { isoTime } from '../../policy/evaluate.js';
+import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
 import type { CoinRecord } from '../store/index.js';
 import { issueChangeAddress, previousTransactions, spendableCoins } from './coins.js';
@@ -264,6 +265,8 @@ export async function buildBatchesWithReport(
   const batches: BuiltBatch[] = [];
   for (const planned of plan.batches) {
     const { batch, psbt } = commitBatch(home, deriver, planned, previous, feeRate, tipHeight, now);
+    faultPoint('batch-built');
+    faultPoint('coins-locked'); // locked in the same transaction as the batch
     batches.push({ ...batch, path: writeStoredBatch(options.outDir, batch.batchId, psbt) });
   }
   return { batches, skipped: [...review.skipped, ...plan.skipped], feeRate };

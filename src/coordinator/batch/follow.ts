@@ -4,6 +4,7 @@
 // reorg → 'broadcast' again. Gone entirely → reported, so the operator sends the same bytes again
 // with `kura batch broadcast`. Which coins a block spent is the chain sync's business, not this.
 import type { RpcClient } from '../../chain/rpcClient.js';
+import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
 import type { BatchRecord, BatchState, Store } from '../store/index.js';
 import { blockHintOf } from './broadcast.js';
@@ -57,6 +58,7 @@ async function followOne(
         }
         dropPendingBumps(store, batch);
       });
+      faultPoint('confirmation-recorded');
       changed = true;
     }
     return {

@@ -8,6 +8,7 @@ import { Psbt, Transaction } from 'bitcoinjs-lib';
 import { KuraError, isKuraError, type ErrorCode } from '../../errors.js';
 import { decodePsbt } from '../../artifacts/psbtFile.js';
 import { GlobalSubtype, parseProprietaryKey } from '../../artifacts/kuraFields.js';
+import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
 import type { BatchRecord, BatchState } from '../store/index.js';
 import { finalizeBatch, inputsReady, storedSignatures } from './finalize.js';
@@ -141,6 +142,7 @@ function importOne(
         return { fingerprint, signatures: signatures.length, added };
       }),
     );
+    if (cosigners.some((c) => c.added)) faultPoint('signature-imported');
     touched.add(batch.batchId);
     return { index, batchId, txid, cosigners, refusal: null };
   } catch (error) {
@@ -188,6 +190,7 @@ export function finalizeIfReady(home: CoordinatorHome, batchId: string): BatchPr
         }
         return finalized;
       });
+      faultPoint('finalized');
     } else if (batch.state === 'built' && rows.length > 0) {
       current = store.setBatchState(batchId, 'signed', {
         from: 'built',

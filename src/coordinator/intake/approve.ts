@@ -5,6 +5,7 @@ import { isoTime } from '../../policy/index.js';
 import { parseApproval, verifyApproval } from '../../approvals/approval.js';
 import { KuraError } from '../../errors.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../../policy/quorum.js';
+import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
 import { checkNow } from './clock.js';
 import { settleRequest } from './lifecycle.js';
@@ -112,5 +113,6 @@ export function submitApproval(
     const current = store.requestById(record.requestId) ?? record;
     return settleRequest(home, current, now);
   });
+  faultPoint('approval-stored');
   return { added: true, withdrawal: withdrawalView(home, after, now) };
 }

@@ -7,6 +7,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { destinationScript, type WithdrawalRequest } from '../../approvals/request.js';
 import { KuraError } from '../../errors.js';
 import { evaluateRequest, PENDING_APPROVAL_CODES, refusalError, tierFor } from '../../policy/index.js';
+import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
 import type { RequestRecord } from '../store/index.js';
 import { parseClientKey, withdrawalBodySha256, type WithdrawalBody } from './body.js';
@@ -135,6 +136,7 @@ export function submitWithdrawal(home: CoordinatorHome, input: SubmitInput, now:
     return { record: created ? settleRequest(home, record, now) : record, created };
   });
   if (!stored.created) return replay(stored.record);
+  faultPoint('request-stored');
   return { created: true, withdrawal: withdrawalView(home, stored.record, now) };
 }
 
