@@ -4,6 +4,7 @@
 import { Psbt } from 'bitcoinjs-lib';
 import * as varuint from 'varuint-bitcoin';
 import { KuraError } from '../errors.js';
+import { MAX_MONEY_SAT } from '../approvals/request.js';
 import { readBoundedFile } from './readFile.js';
 
 /**
@@ -84,8 +85,9 @@ export function decodePsbt(content: Uint8Array): Psbt {
       },
     );
   }
+  let psbt: Psbt;
   try {
-    return Psbt.fromBuffer(bytes);
+    psbt = Psbt.fromBuffer(bytes);
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/must be unique|duplicate/i.test(message)) {
@@ -98,6 +100,40 @@ export function decodePsbt(content: Uint8Array): Psbt {
     }
     throw new KuraError('PSBT_MALFORMED', `the PSBT does not parse: ${message}`, { field: 'psbt' }, cause);
   }
+  checkAmounts(psbt);
+  return psbt;
+}
+
+function outOfRange(value: bigint): boolean {
+  return value < 0n || value > MAX_MONEY_SAT;
+}
+
+/**
+ * bitcoinjs-lib reads transaction amounts as signed 64-bit integers, so an amount with its top
+ * bit set comes back negative and later trips bitcoinjs-lib's own validation with an untyped
+ * error (found by test/fuzz/psbt.test.ts). No amount outside 0–21e14 sats is real: refuse it here,
+ * where the file enters, for the unsigned transaction's outputs and every witness UTXO.
+ */
+function checkAmounts(psbt: Psbt): void {
+  psbt.txOutputs.forEach((output, i) => {
+    if (outOfRange(output.value)) {
+      throw new KuraError(
+        'PSBT_MALFORMED',
+        `output ${i} of the unsigned transaction is ${output.value} sats, outside 0–${MAX_MONEY_SAT}`,
+        { field: `outputs[${i}].value` },
+      );
+    }
+  });
+  psbt.data.inputs.forEach((input, i) => {
+    const value = input.witnessUtxo?.value;
+    if (value !== undefined && outOfRange(value)) {
+      throw new KuraError(
+        'PSBT_MALFORMED',
+        `"inputs[${i}].witnessUtxo" is ${value} sats, outside 0–${MAX_MONEY_SAT}`,
+        { field: `inputs[${i}].witnessUtxo` },
+      );
+    }
+  });
 }
 
 /** A PSBT file's bytes, refusing one past the bound before reading it (PSBT_TOO_LARGE). */

@@ -74,6 +74,8 @@ CREATE TABLE requests (
 ) STRICT;
 CREATE INDEX requests_by_state ON requests (state, created_at);
 CREATE INDEX requests_by_batch ON requests (batch_id) WHERE batch_id IS NOT NULL;
+-- intake sums the last 24 hours of requests for the rolling limits on every submission
+CREATE INDEX requests_by_created_at ON requests (created_at);
 
 -- Officers' approvals (BIP-340 signatures, verified before they are stored): one per officer
 -- per request.
