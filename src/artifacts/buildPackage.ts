@@ -1,9 +1,15 @@
 // Building a signing package: a standard PSBT with everything a signer re-checks — full previous
 // transactions, witness scripts, BIP-32 derivations of every cosigner, change derivations — plus
-// kura's request and approval fields. Inputs are added bare and then updated: bitcoinjs-lib's
-// addInput with UTXO data re-checks all earlier inputs and is quadratic (DESIGN.md section 9).
+// kura's request and approval fields. bitcoinjs-lib's Psbt re-checks every earlier input on each
+// addInput and addOutput, which makes the obvious call order quadratic (DESIGN.md section 9,
+// docs/speed.md). So: the inputs go bare straight into the PSBT's data, the outputs are added
+// while no input has UTXO data yet (for an input with a witness UTXO that check tries its script
+// as taproot, a thrown and caught error per input per output: 11 outputs after 3,000 updated
+// inputs took 1.5 s), and only then does each input get its UTXO data, witness script and
+// derivations through Psbt.updateInput. test/bench/build-order.test.ts proves the bytes are those
+// of the plain order.
 import { Psbt, Transaction } from 'bitcoinjs-lib';
-import { hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import bs58check from 'bs58check';
 import { KuraError } from '../errors.js';
 import { WalletDeriver, type DerivedAddress } from '../bitcoin/addresses.js';
@@ -59,18 +65,43 @@ export function buildSigningPackage(spec: PackageSpec, deriver = new WalletDeriv
   psbt.setVersion(2);
   psbt.setLocktime(spec.locktime ?? 0);
   psbt.updateGlobal({ globalXpub: globalXpubs(spec.wallet) });
-  const parsed = new Map<Uint8Array, Transaction>();
-  for (const coin of spec.coins) {
-    let tx = parsed.get(coin.previousTx);
-    if (tx === undefined) {
-      tx = Transaction.fromBuffer(coin.previousTx);
-      parsed.set(coin.previousTx, tx);
-    }
-    psbt.addInput({ hash: tx.getHash(), index: coin.vout, sequence: RBF_SEQUENCE });
-  }
+  // Each previous transaction is parsed and hashed once, however many of its outputs are spent.
+  const parsed = new Map<Uint8Array, { tx: Transaction; hash: Uint8Array; txid: string }>();
+  const spent = new Set<string>();
   spec.coins.forEach((coin, i) => {
-    const tx = parsed.get(coin.previousTx) as Transaction;
-    const out = tx.outs[coin.vout];
+    let prev = parsed.get(coin.previousTx);
+    if (prev === undefined) {
+      const tx = Transaction.fromBuffer(coin.previousTx);
+      const hash = tx.getHash();
+      prev = { tx, hash, txid: bytesToHex(Uint8Array.from(hash).reverse()) };
+      parsed.set(coin.previousTx, prev);
+    }
+    const outpoint = `${prev.txid}:${coin.vout}`;
+    if (spent.has(outpoint)) {
+      throw new KuraError('ARGUMENT_INVALID', `coin ${i} spends ${outpoint} a second time`, {
+        field: 'coins',
+        outpoint,
+      });
+    }
+    spent.add(outpoint);
+    // Psbt.addInput would check every earlier input for signatures (up to 0.2 s at 3,000 inputs)
+    // and for this outpoint: these inputs are new and bare, and duplicates are refused just above.
+    psbt.data.addInput({ hash: prev.hash, index: coin.vout, sequence: RBF_SEQUENCE });
+  });
+  // Output positions are counted here: psbt.txOutputs decodes an address for every output on
+  // each read, which made a 1-input package cost 5 ms.
+  const outputs = new Map<number, string>();
+  spec.requests.forEach((request, index) => {
+    outputs.set(index, request.requestId);
+    psbt.addOutput({ script: request.scriptPubKey, value: request.amountSat });
+  });
+  const change =
+    spec.change === undefined
+      ? undefined
+      : { ...spec.change, derived: deriver.derive(CHANGE, spec.change.index) };
+  if (change !== undefined) psbt.addOutput({ script: change.derived.scriptPubKey, value: change.valueSat });
+  spec.coins.forEach((coin, i) => {
+    const out = parsed.get(coin.previousTx)?.tx.outs[coin.vout];
     if (out === undefined)
       throw new KuraError('ARGUMENT_INVALID', `coin ${i} names a missing output ${coin.vout}`);
     const derived = deriver.derive(coin.branch, coin.index);
@@ -81,17 +112,10 @@ export function buildSigningPackage(spec: PackageSpec, deriver = new WalletDeriv
       bip32Derivation: derivations(derived),
     });
   });
-  const outputs = new Map<number, string>();
-  for (const request of spec.requests) {
-    outputs.set(psbt.txOutputs.length, request.requestId);
-    psbt.addOutput({ script: request.scriptPubKey, value: request.amountSat });
-  }
-  if (spec.change !== undefined) {
-    const derived = deriver.derive(CHANGE, spec.change.index);
-    psbt.addOutput({ script: derived.scriptPubKey, value: spec.change.valueSat });
-    psbt.updateOutput(psbt.txOutputs.length - 1, {
-      witnessScript: derived.witnessScript,
-      bip32Derivation: derivations(derived),
+  if (change !== undefined) {
+    psbt.updateOutput(spec.requests.length, {
+      witnessScript: change.derived.witnessScript,
+      bip32Derivation: derivations(change.derived),
     });
   }
   writePackage(psbt, { header: spec.header, requests: spec.requests, approvals: spec.approvals, outputs });

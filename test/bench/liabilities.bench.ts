@@ -19,7 +19,7 @@ import {
   type Account,
   type MerkleSumTree,
 } from '../../src/audit/liabilities/index.js';
-import { printTable, Timings } from './timings.js';
+import { printTable, task, Timings } from './timings.js';
 
 const SIZES = [100_000, 1_000_000];
 const PROOFS = 1000;
@@ -69,15 +69,15 @@ for (const size of SIZES) {
   describe(`liabilities: ${size} accounts`, () => {
     bench(
       'kura buildTree (salted, shuffled, Merkle-sum)',
-      () => {
+      task(() => {
         const tree = timings.time('kura', size, () => buildTree(accounts, { createdAt: 1_750_000_000 }));
         if (size === 1_000_000) largest = tree;
-      },
+      }),
       options,
     );
     bench(
       'bare @noble/hashes sha256 Merkle tree',
-      () => void timings.time('sha256', size, () => bareMerkle(accounts, salts)),
+      task(() => timings.time('sha256', size, () => bareMerkle(accounts, salts))),
       options,
     );
   });
@@ -87,7 +87,7 @@ describe(`liabilities: verify ${PROOFS} proofs of the 1,000,000-account tree`, (
   const options = { time: 0, iterations: 5, warmupIterations: 1, warmupTime: 0 };
   bench(
     'kura proofFileOf + parse + verifyInclusion',
-    () => {
+    task(() => {
       const tree = largest ?? buildTree(accountsOf(1_000_000), { createdAt: 1_750_000_000 });
       largest = tree;
       const root = parseRootFile(rootFileOf(tree));
@@ -97,17 +97,17 @@ describe(`liabilities: verify ${PROOFS} proofs of the 1,000,000-account tree`, (
           verifyInclusion(parseProofFile(JSON.parse(JSON.stringify(proofFileOf(tree, index)))), root);
         }
       });
-    },
+    }),
     options,
   );
   bench(
     'bare sha256 over the same number of path steps',
-    () => {
+    task(() => {
       const pair = new Uint8Array(64);
       proofTimings.time('sha256', PROOFS, () => {
         for (let i = 0; i < PROOFS * 21; i++) sha256(pair);
       });
-    },
+    }),
     options,
   );
 });

@@ -9,7 +9,7 @@ import { WalletDeriver } from '../../src/bitcoin/addresses.js';
 import { ecc, type BIP32Interface } from '../../src/bitcoin/ecc.js';
 import { networkInfo } from '../../src/bitcoin/networks.js';
 import { approvalHash, destinationScript, type WithdrawalRequest } from '../../src/approvals/request.js';
-import { buildSigningPackage, type PackageCoin } from '../../src/artifacts/buildPackage.js';
+import { buildSigningPackage, type PackageCoin, type PackageSpec } from '../../src/artifacts/buildPackage.js';
 import { cosignerFileFor } from '../../src/artifacts/cosignerFile.js';
 import type { PackagedApproval } from '../../src/artifacts/kuraFields.js';
 import { createWallet } from '../../src/artifacts/walletCreate.js';
@@ -32,9 +32,12 @@ export interface BenchSigner {
   readonly fingerprint: string;
   readonly wallet: LoadedWallet;
   readonly policyHash: string;
+  /** The policy file's bytes (what a coordinator home or a signer pins). */
+  readonly policyBytes: Uint8Array;
 }
 
-export function benchSigner(): BenchSigner {
+/** Signer `cosigner` (0, 1, 2: the PUBLIC test mnemonics in order) of the same bench wallet. */
+export function benchSigner(cosigner = 0): BenchSigner {
   const masters = Object.values(PUBLIC_TEST_MNEMONICS).map((m) =>
     masterFromSeed(mnemonicToSeed(m, ''), 'regtest'),
   );
@@ -68,8 +71,8 @@ export function benchSigner(): BenchSigner {
     }),
   );
   const policyHash = policyHashOf(policyBytes);
-  const key = keys[0];
-  const master = masters[0];
+  const key = keys[cosigner];
+  const master = masters[cosigner];
   if (key === undefined || master === undefined) throw new Error('no bench key');
   return {
     state: {
@@ -82,6 +85,7 @@ export function benchSigner(): BenchSigner {
     fingerprint: key.origin.fingerprint,
     wallet,
     policyHash,
+    policyBytes,
   };
 }
 
@@ -93,11 +97,11 @@ function destination(n: number): string {
 }
 
 /**
- * A signing package with `inputs` coins of 0.01 BTC, each from its own previous transaction
- * (one input, two outputs: like a customer deposit), paying ten requests approved by two
- * officers, with change. Returns the PSBT bytes.
+ * What `kura batch build` hands to buildSigningPackage: `inputs` coins of 0.01 BTC, each from its
+ * own previous transaction (one input, two outputs: like a customer deposit), paying ten requests
+ * approved by two officers, with change.
  */
-export function benchPackage(signer: BenchSigner, inputs: number, now: number): Uint8Array {
+export function benchSpec(signer: BenchSigner, inputs: number, now: number): PackageSpec {
   const deriver = new WalletDeriver(signer.wallet.wallet);
   const coins: PackageCoin[] = [];
   for (let i = 0; i < inputs; i++) {
@@ -136,7 +140,7 @@ export function benchPackage(signer: BenchSigner, inputs: number, now: number): 
   );
   // A fee of 20 sat/vB on an upper bound of 140 vB per 2-of-3 input.
   const fee = BigInt(inputs) * 140n * 20n + 2_000n;
-  const psbt = buildSigningPackage({
+  return {
     wallet: signer.wallet.wallet,
     header: {
       version: 1,
@@ -149,6 +153,10 @@ export function benchPackage(signer: BenchSigner, inputs: number, now: number): 
     requests,
     approvals,
     change: { index: 0, valueSat: totalIn - each * BigInt(REQUESTS) - fee },
-  });
-  return psbt.toBuffer();
+  };
+}
+
+/** The signing package of {@link benchSpec} as PSBT bytes. */
+export function benchPackage(signer: BenchSigner, inputs: number, now: number): Uint8Array {
+  return buildSigningPackage(benchSpec(signer, inputs, now)).toBuffer();
 }
