@@ -49,6 +49,28 @@ function chainOf(events: readonly Event[]): ChainEntry[] {
 const verified = (chain: readonly ChainEntry[]) => verifyLogLines(chain.map((e) => JSON.stringify(e)));
 
 /** The coordinator's story of one batch b1 paying r1 and r2, signed by A and B, broadcast. */
+/** The honest ledgers, plus carol's signature of proof-of-reserves package por-1 (txid T2). */
+function withProof(): Record<string, readonly Event[]> {
+  return {
+    ...honest(),
+    c: [
+      [
+        'proof',
+        {
+          txid: T2,
+          batchId: 'por-1',
+          walletId: W,
+          fingerprint: FP_C,
+          message: 'm',
+          coins: 1,
+          totalSat: '5',
+          outpoints: [],
+        },
+      ],
+    ],
+  };
+}
+
 function story(): Event[] {
   return [
     [
@@ -189,70 +211,19 @@ describe('reconcile: the rules', () => {
     },
     {
       name: 'a proof of reserves the log never shows being built',
-      ledgers: () => ({
-        ...honest(),
-        c: [
-          [
-            'proof',
-            {
-              txid: T2,
-              batchId: 'por-1',
-              walletId: W,
-              fingerprint: FP_C,
-              message: 'm',
-              coins: 1,
-              totalSat: '5',
-              outpoints: [],
-            },
-          ],
-        ],
-      }),
+      ledgers: withProof,
       findings: ['reserves-not-logged'],
     },
     {
       name: 'a proof of reserves the log shows under another txid',
       log: () => [...story(), ['reserves.prove', { batchId: 'por-1', txid: T1 }]],
-      ledgers: () => ({
-        ...honest(),
-        c: [
-          [
-            'proof',
-            {
-              txid: T2,
-              batchId: 'por-1',
-              walletId: W,
-              fingerprint: FP_C,
-              message: 'm',
-              coins: 1,
-              totalSat: '5',
-              outpoints: [],
-            },
-          ],
-        ],
-      }),
+      ledgers: withProof,
       findings: ['reserves-not-logged'],
     },
     {
       name: 'a proof of reserves the log shows (no finding)',
       log: () => [...story(), ['reserves.prove', { batchId: 'por-1', txid: T2 }]],
-      ledgers: () => ({
-        ...honest(),
-        c: [
-          [
-            'proof',
-            {
-              txid: T2,
-              batchId: 'por-1',
-              walletId: W,
-              fingerprint: FP_C,
-              message: 'm',
-              coins: 1,
-              totalSat: '5',
-              outpoints: [],
-            },
-          ],
-        ],
-      }),
+      ledgers: withProof,
       findings: [],
     },
     {

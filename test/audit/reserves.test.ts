@@ -20,6 +20,7 @@ import { buildLiabilities } from '../../src/audit/liabilities/index.js';
 import { proofMessage, type ReservesProofFile } from '../../src/audit/reserves/index.js';
 import { openCoordinatorHome } from '../../src/coordinator/home.js';
 import { kura, scripted, tempDir, writeTemp } from '../helpers/cli.js';
+import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
 import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import {
   approve,
@@ -158,26 +159,15 @@ beforeAll(async () => {
   await node.ensureSegwit(testDestination(500));
   passwordFile = writeTemp(dir, 'rpc-password', `${node.rpcAuth.password}\n`);
   home = join(dir, 'coordinator');
-  const init = await kura([
-    'coordinator',
-    'init',
-    '--home',
+  await initCoordinatorHomeViaCli({
     home,
-    '--wallet',
-    scenario.walletPath,
-    '--policy',
-    scenario.policyPath,
-    '--rpc-url',
-    node.rpcUrl,
-    '--rpc-user',
-    node.rpcAuth.username,
-    '--rpc-password-file',
+    walletPath: scenario.walletPath,
+    policyPath: scenario.policyPath,
+    rpcUrl: node.rpcUrl,
+    rpcUser: node.rpcAuth.username,
     passwordFile,
-    '--birthday-height',
-    '1',
-  ]);
-  expect(init.stderr).toBe('');
-  expect(init.code).toBe(0);
+    birthdayHeight: 1,
+  });
   await sync();
 }, 240_000);
 

@@ -22,6 +22,7 @@ import type { CoinRecord, Outpoint } from '../../src/coordinator/store/index.js'
 import { syncCoordinator, type SyncOptions, type SyncReport } from '../../src/coordinator/sync.js';
 import { KuraError, isKuraError } from '../../src/errors.js';
 import { errorCode, kura, tempDir, writeTemp } from '../helpers/cli.js';
+import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
 import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { testDestination, testPolicy } from '../helpers/scenario.js';
 import {
@@ -85,28 +86,15 @@ async function mine(count: number, address = miner.address): Promise<string[]> {
   return hashes;
 }
 
-async function initHome(name: string, rpcUrl = node.rpcUrl): Promise<string> {
-  const home = join(dir, name);
-  const run = await kura([
-    'coordinator',
-    'init',
-    '--home',
-    home,
-    '--wallet',
+function initHome(name: string, rpcUrl = node.rpcUrl): Promise<string> {
+  return initCoordinatorHomeViaCli({
+    home: join(dir, name),
     walletPath,
-    '--policy',
     policyPath,
-    '--rpc-url',
     rpcUrl,
-    '--rpc-user',
-    node.rpcAuth.username,
-    '--rpc-password-file',
+    rpcUser: node.rpcAuth.username,
     passwordFile,
-    '--json',
-  ]);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return home;
+  });
 }
 
 function withHome<R>(home: string, fn: (h: CoordinatorHome) => R): R {

@@ -20,6 +20,7 @@ import type { RpcClient } from '../../src/chain/rpcClient.js';
 import { FAULT_POINTS, faultArmed, type FaultPoint } from '../../src/coordinator/faults.js';
 import { openCoordinatorHome, type CoordinatorHome } from '../../src/coordinator/home.js';
 import { kura, tempDir, writeTemp, type KuraRun } from '../helpers/cli.js';
+import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
 import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { OFFICERS, setUpScenario, signOk, testDestination, type Scenario } from '../helpers/scenario.js';
 import { clientFor, miner, spendMinerCoinbase } from '../chain/fixtures.js';
@@ -160,26 +161,15 @@ beforeAll(async () => {
   home = join(dir, 'coordinator');
   outDir = join(dir, 'out');
   const passwordFile = writeTemp(dir, 'rpc-password', `${node.rpcAuth.password}\n`);
-  const init = await kura([
-    'coordinator',
-    'init',
-    '--home',
+  await initCoordinatorHomeViaCli({
     home,
-    '--wallet',
-    scenario.walletPath,
-    '--policy',
-    scenario.policyPath,
-    '--rpc-url',
-    node.rpcUrl,
-    '--rpc-user',
-    node.rpcAuth.username,
-    '--rpc-password-file',
+    walletPath: scenario.walletPath,
+    policyPath: scenario.policyPath,
+    rpcUrl: node.rpcUrl,
+    rpcUser: node.rpcAuth.username,
     passwordFile,
-    '--birthday-height',
-    String(birthday),
-    '--json',
-  ]);
-  expect(init.code, init.stderr).toBe(0);
+    birthdayHeight: birthday,
+  });
   // Two coins of 1 BTC, one per batch, from a mature coinbase of the miner.
   const deriver = new WalletDeriver(scenario.wallet.wallet);
   const funding = spendMinerCoinbase(await coinbaseAt(1), [

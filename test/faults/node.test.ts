@@ -22,6 +22,7 @@ import { startCoinSync } from '../../src/coordinator/syncService.js';
 import { createToken } from '../../src/coordinator/tokens.js';
 import { isKuraError } from '../../src/errors.js';
 import { errorCode, kura, tempDir, writeTemp } from '../helpers/cli.js';
+import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
 import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { testPolicy } from '../helpers/scenario.js';
 import { clientFor, demoWallet, deriver, miner, spendMinerCoinbase } from '../chain/fixtures.js';
@@ -43,29 +44,16 @@ let birthday = 0;
 const tracked: Outpoint[] = [];
 const figures = { cases: 0, faults: 0, retries: 0, rowsChecked: 0 };
 
-async function initHome(name: string, rpcUrl: string): Promise<string> {
-  const home = join(dir, name);
-  const run = await kura([
-    'coordinator',
-    'init',
-    '--home',
-    home,
-    '--wallet',
+function initHome(name: string, rpcUrl: string): Promise<string> {
+  return initCoordinatorHomeViaCli({
+    home: join(dir, name),
     walletPath,
-    '--policy',
     policyPath,
-    '--rpc-url',
     rpcUrl,
-    '--rpc-user',
-    node.rpcAuth.username,
-    '--rpc-password-file',
+    rpcUser: node.rpcAuth.username,
     passwordFile,
-    '--birthday-height',
-    String(birthday),
-    '--json',
-  ]);
-  expect(run.code, run.stderr).toBe(0);
-  return home;
+    birthdayHeight: birthday,
+  });
 }
 
 function withHome<R>(home: string, fn: (h: CoordinatorHome) => R): R {
