@@ -9,8 +9,8 @@
 // verify.ts against the auditor's own node.
 import { KuraError } from '../../errors.js';
 import { NETWORK_NAMES, type NetworkName } from '../../bitcoin/networks.js';
-import { MAX_MONEY_SAT } from '../../approvals/request.js';
 import { checkProofMessage } from '../../artifacts/buildProof.js';
+import { fieldReaders } from './fieldReaders.js';
 import type { ProofBlock } from './message.js';
 
 export const PROOF_FILE_KIND = 'kura-reserves-proof';
@@ -72,33 +72,7 @@ export function proofFileOf(proof: ReservesProof): ReservesProofFile {
   };
 }
 
-function invalid(field: string, why: string): KuraError {
-  return new KuraError('RESERVES_PROOF_INVALID', `reserves proof "${field}" ${why}`, { field });
-}
-
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalid(field, 'must be an object');
-  return value as Record<string, unknown>;
-}
-
-function hash(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
-    throw invalid(field, 'must be 64 lowercase hex digits');
-  return value;
-}
-
-function integer(value: unknown, field: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max)
-    throw invalid(field, `must be an integer from 0 to ${max}`);
-  return value;
-}
-
-function sats(value: unknown, field: string): bigint {
-  if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(value) || BigInt(value) > MAX_MONEY_SAT)
-    throw invalid(field, `must be a whole number of sats from 0 to ${MAX_MONEY_SAT}, as a decimal string`);
-  return BigInt(value);
-}
+const { invalid, object, hash, integer, sats } = fieldReaders('RESERVES_PROOF_INVALID', 'reserves proof');
 
 export function parseProofFile(json: unknown): ReservesProof {
   const o = object(json, '(file)');

@@ -2,9 +2,8 @@
 // `kura audit solvency`: what the auditor's own node confirmed about one proof file (named by its
 // SHA-256), coin by coin, with the checks that passed. A report records a verification; it is
 // not itself evidence for anyone who did not run it — a third party runs verify again.
-import { KuraError } from '../../errors.js';
 import { NETWORK_NAMES, type NetworkName } from '../../bitcoin/networks.js';
-import { MAX_MONEY_SAT } from '../../approvals/request.js';
+import { fieldReaders } from './fieldReaders.js';
 
 export const REPORT_KIND = 'kura-reserves-verification';
 export const REPORT_VERSION = 1;
@@ -51,39 +50,10 @@ export function reportFileOf(report: VerificationReport): Record<string, unknown
   };
 }
 
-function invalid(field: string, why: string): KuraError {
-  return new KuraError('RESERVES_REPORT_INVALID', `verification report "${field}" ${why}`, { field });
-}
-
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalid(field, 'must be an object');
-  return value as Record<string, unknown>;
-}
-
-function hash(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
-    throw invalid(field, 'must be 64 lowercase hex digits');
-  return value;
-}
-
-function integer(value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max)
-    throw invalid(field, `must be an integer from 0 to ${max}`);
-  return value;
-}
-
-function sats(value: unknown, field: string): bigint {
-  if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(value) || BigInt(value) > MAX_MONEY_SAT)
-    throw invalid(field, 'must be a whole number of sats as a decimal string');
-  return BigInt(value);
-}
-
-function text(value: unknown, field: string, max = 4000): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max)
-    throw invalid(field, `must be text of 1 to ${max} characters`);
-  return value;
-}
+const { invalid, object, hash, integer, sats, text } = fieldReaders(
+  'RESERVES_REPORT_INVALID',
+  'verification report',
+);
 
 function coinOf(value: unknown, i: number): CoinStatus {
   const field = `coins[${i}]`;
