@@ -1,10 +1,10 @@
 // A withdrawal request: what officers approve and what a signer pays. Officers approve requests,
 // not transactions (they approve before batching); the signer closes the gap by matching every
 // payment output to exactly one approved request. Layout of the binary fields: docs/approvals.md.
-import { address as bjsAddress } from 'bitcoinjs-lib';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { KuraError } from '../errors.js';
 import { networkInfo, NETWORK_NAMES, type NetworkName } from '../bitcoin/networks.js';
+import { outputScriptOf } from '../bitcoin/outputScript.js';
 import { taggedHash } from './taggedHash.js';
 
 export const REQUEST_KIND = 'kura-request';
@@ -70,7 +70,7 @@ export function unixSeconds(value: unknown, field: string): number {
 
 export function destinationScript(address: string, network: NetworkName, field = 'destination'): Uint8Array {
   try {
-    return bjsAddress.toOutputScript(address, networkInfo(network).bitcoinjs);
+    return outputScriptOf(address, networkInfo(network).bitcoinjs);
   } catch (cause) {
     throw new KuraError('ADDRESS_INVALID', `"${field}" is not a valid ${network} address`, { field }, cause);
   }
