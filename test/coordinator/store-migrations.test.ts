@@ -72,6 +72,8 @@ describe('a fresh store', () => {
       'meta',
       'requests',
       'tokens',
+      'usage_by_hour',
+      'usage_by_minute',
     ]);
     db.close();
   });

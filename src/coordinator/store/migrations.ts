@@ -14,19 +14,24 @@ export interface Migration {
   readonly sql: () => string;
 }
 
-// schema.sql sits next to this module in the sources; the compiled module (dist/src/…) reads the
-// same file from the sources, which ship with the checkout.
-const SCHEMA_CANDIDATES = ['./schema.sql', '../../../../src/coordinator/store/schema.sql'];
-
-export function schemaSql(): string {
-  for (const candidate of SCHEMA_CANDIDATES) {
+// The .sql files sit next to this module in the sources; the compiled module (dist/src/…) reads
+// the same files from the sources, which ship with the checkout.
+function sqlFile(name: string): string {
+  for (const candidate of [`./${name}`, `../../../../src/coordinator/store/${name}`]) {
     const path = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(path)) return readFileSync(path, 'utf8');
   }
-  throw new KuraError('INTERNAL', 'src/coordinator/store/schema.sql is missing from this installation');
+  throw new KuraError('INTERNAL', `src/coordinator/store/${name} is missing from this installation`);
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'schema', sql: schemaSql }];
+export function schemaSql(): string {
+  return sqlFile('schema.sql');
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'schema', sql: schemaSql },
+  { version: 2, name: 'rolling usage totals', sql: () => sqlFile('usage.sql') },
+];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
@@ -63,7 +68,8 @@ export function migrate(sql: Sql, path: string, time: number): { from: number; t
         }
         sql.db.exec(migration.sql());
         sql.db.pragma(`user_version = ${migration.version}`);
-        if (migration.version > 1) {
+        // A new database's first entry is the caller's 'coordinator.init', not a migration.
+        if (from > 0) {
           appendAudit(sql, 'store.migrate', { version: migration.version, name: migration.name }, time);
         }
       })

@@ -277,11 +277,31 @@ export function addApproval(tx: Tx, input: NewApproval): { approval: ApprovalRec
  */
 export function requestUsageSince(sql: Sql, since: number): { amountSat: bigint; count: number } {
   integerOf(since, 'since', Number.MIN_SAFE_INTEGER);
-  const row = sql.get(
-    `SELECT count(*) AS n, sum(amount_sat) AS total FROM requests
-     WHERE created_at > ? AND state NOT IN ('rejected', 'cancelled', 'expired')`,
-    since,
-  );
-  if (row === undefined) throw new KuraError('INTERNAL', 'a count query returned no row');
-  return { amountSat: satsSum(row, 'total'), count: int(row, 'n') };
+  // (since, ∞) = the rest of since's minute, read row by row, + the whole minutes to the end of
+  // its hour + every whole hour after: never more than a minute of rows, 59 minutes and the
+  // hours up to now (usage.sql keeps the per-minute and per-hour totals).
+  const minute = Math.floor(since / 60);
+  const hour = Math.floor(since / 3600);
+  const parts = [
+    sql.get(
+      `SELECT count(*) AS n, sum(amount_sat) AS total FROM requests
+       WHERE created_at > ? AND created_at < ? AND state NOT IN ('rejected', 'cancelled', 'expired')`,
+      since,
+      (minute + 1) * 60,
+    ),
+    sql.get(
+      'SELECT sum(count) AS n, sum(amount_sat) AS total FROM usage_by_minute WHERE minute > ? AND minute < ?',
+      minute,
+      (hour + 1) * 60,
+    ),
+    sql.get('SELECT sum(count) AS n, sum(amount_sat) AS total FROM usage_by_hour WHERE hour > ?', hour),
+  ];
+  let amountSat = 0n;
+  let count = 0;
+  for (const row of parts) {
+    if (row === undefined) throw new KuraError('INTERNAL', 'a sum query returned no row');
+    amountSat += satsSum(row, 'total');
+    count += row.n === null ? 0 : int(row, 'n');
+  }
+  return { amountSat, count };
 }
