@@ -42,8 +42,10 @@ export function lastAuditEntry(sql: Sql): ChainEntry | undefined {
 export function appendAudit(sql: Sql, type: string, data: unknown, time: number): ChainEntry {
   if (!sql.db.inTransaction)
     throw new KuraError('INTERNAL', 'an audit entry must be written in a transaction');
-  const last = lastAuditEntry(sql);
-  const entry = appendEntry(last === undefined ? [] : [last], type, auditData(data), time);
+  // Only the last entry's seq and hash are chained: its data need not be read or parsed.
+  const row = sql.get('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const last = row === undefined ? [] : [{ seq: int(row, 'seq'), hash: text(row, 'hash') }];
+  const entry = appendEntry(last, type, auditData(data), time);
   sql.run(
     'INSERT INTO audit_log (seq, time, type, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)',
     entry.seq,

@@ -151,8 +151,23 @@ export function insertRequest(tx: Tx, input: NewRequest): { request: RequestReco
     state,
     ...(input.refusal === undefined ? {} : { refusal: input.refusal }),
   });
-  const request = requestById(tx.sql, input.requestId);
-  if (request === undefined) throw new KuraError('INTERNAL', 'a stored request cannot be read back');
+  // The row as written (the CHECKs passed, so it reads back the same): no need to read it again.
+  const request: RequestRecord = {
+    requestId: input.requestId,
+    clientId: input.clientId,
+    idempotencyKey: input.idempotencyKey,
+    bodySha256: input.bodySha256,
+    destination: input.destination,
+    scriptPubKey: input.scriptPubKey,
+    amountSat: input.amountSat,
+    policyHash: input.policyHash,
+    expiresAt: input.expiresAt,
+    createdAt: tx.now,
+    updatedAt: tx.now,
+    state,
+    batchId: null,
+    refusal: refusal === null ? null : (JSON.parse(refusal) as unknown),
+  };
   return { request, created: true };
 }
 

@@ -1,0 +1,46 @@
+// The two hashes the coordinator makes for every request (the audit entry's hash and the BIP-340
+// tagged request digest) use node:crypto for speed; they must be exactly the SHA-256 that
+// @noble/hashes computes by the definitions, for any entry or message, call after call.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { entryHash } from '../../src/artifacts/hashChain.js';
+import { taggedHash } from '../../src/approvals/taggedHash.js';
+
+describe('hashes made with node:crypto', () => {
+  it('entryHash is SHA-256 of [seq, time, type, data, prev] as JSON, for any entry', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        fc.string({ unit: 'grapheme', maxLength: 40 }),
+        fc.jsonValue(),
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        (seq, time, type, data, prev) => {
+          const entry = { seq, time, type, data, prev };
+          const json = JSON.stringify([seq, time, type, data, prev]);
+          expect(entryHash(entry)).toBe(bytesToHex(sha256(utf8ToBytes(json))));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('taggedHash is SHA-256(SHA-256(tag) ‖ SHA-256(tag) ‖ message), again and again', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('kura/request/v1', 'kura/approval/v1', 'BIP0340/challenge'),
+        fc.uint8Array({ maxLength: 300 }),
+        (tag, message) => {
+          const tagHash = sha256(utf8ToBytes(tag));
+          const expected = bytesToHex(sha256(concatBytes(tagHash, tagHash, message)));
+          // twice: the cached prefix state must not be used up by the first call
+          expect(bytesToHex(taggedHash(tag, message))).toBe(expected);
+          expect(bytesToHex(taggedHash(tag, message))).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
