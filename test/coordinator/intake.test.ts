@@ -17,8 +17,10 @@ import {
   withdrawalBodySha256,
   type SubmitResult,
   type WithdrawalBody,
+  withdrawalView,
   type WithdrawalView,
 } from '../../src/coordinator/intake/index.js';
+import type { RequestRecord } from '../../src/coordinator/store/index.js';
 import { isKuraError } from '../../src/errors.js';
 import { testDestination } from '../helpers/scenario.js';
 import { approvalOf, auditHead, codeOf, makeIntakeHome, T0, type IntakeHome } from './intake-fixture.js';
@@ -78,6 +80,24 @@ describe('intake', () => {
       readyAt: null,
     });
     expect(withdrawal.progress?.waitingFor.map((r) => r.code)).toEqual(['APPROVAL_QUORUM_NOT_MET']);
+  });
+
+  it('answers a new request with exactly the view a later read of the stored row gives', () => {
+    // Intake builds its answer from what it holds (newRequestView); a read rebuilds it from the
+    // row, the approvals table and a fresh evaluation. Every kind of new request, both ways.
+    const cases = [
+      body(50_000_000n), // first tier: two approvals
+      body(500_000_000n, testDestination(2), 7200), // second tier: roles and a delay
+      body(2_000_000_000n, testDestination(3)), // over the per-withdrawal limit: rejected
+      body(1_000n, testDestination(4), 3600),
+    ];
+    cases.forEach((b, i) => {
+      const { created, withdrawal } = submit(b, `view-${i}`);
+      expect(created).toBe(true);
+      const stored = h.home.store.requestById(withdrawal.requestId);
+      expect(stored).toBeDefined();
+      expect(withdrawal).toEqual(withdrawalView(h.home, stored as RequestRecord, h.clock.now));
+    });
   });
 
   it('answers the same key and body with the original request and writes nothing', () => {

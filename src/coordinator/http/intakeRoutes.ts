@@ -10,7 +10,7 @@ import {
   rejectionError,
   showWithdrawal,
   submitApproval,
-  submitWithdrawal,
+  type WithdrawalSubmissions,
 } from '../intake/index.js';
 import type { Authenticated } from '../tokens.js';
 import { integerParam, queryParams } from './params.js';
@@ -23,7 +23,8 @@ function caller(call: RouteCall): Authenticated {
   return call.auth;
 }
 
-export function intakeRoutes(): RouteDefinition[] {
+/** `submissions` stores new withdrawals; the server keeps one for its lifetime (group commit). */
+export function intakeRoutes(submissions: WithdrawalSubmissions): RouteDefinition[] {
   return [
     route('POST /v1/withdrawals', async (call) => {
       const auth = caller(call);
@@ -37,7 +38,7 @@ export function intakeRoutes(): RouteDefinition[] {
         );
       }
       const body = parseWithdrawalBody(await call.json());
-      const result = submitWithdrawal(call.home, { clientId: auth.tokenId, idempotencyKey, body }, call.now);
+      const result = await submissions.submit({ clientId: auth.tokenId, idempotencyKey, body }, call.now);
       const rejected = rejectionError(result.withdrawal);
       if (rejected !== undefined) throw rejected;
       return {

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { KuraError } from '../../errors.js';
 import type { CoordinatorHome } from '../home.js';
-import { systemNow } from '../intake/index.js';
+import { systemNow, WithdrawalSubmissions } from '../intake/index.js';
 import { authenticate, authorize, type Authenticated } from '../tokens.js';
 import { batchRoutes } from './batchRoutes.js';
 import { MAX_JSON_BODY_BYTES, parseJsonBody, readBody } from './body.js';
@@ -43,9 +43,14 @@ export interface CoordinatorServer {
 
 /** Every route the server answers: the built-in ones and those plugged in. */
 export function coordinatorRoutes(
-  options: Pick<CoordinatorServerOptions, 'health' | 'routes'>,
+  options: Pick<CoordinatorServerOptions, 'home' | 'health' | 'routes'>,
 ): RouteDefinition[] {
-  return [healthRoute(options.health), ...intakeRoutes(), ...batchRoutes(), ...(options.routes ?? [])];
+  return [
+    healthRoute(options.health),
+    ...intakeRoutes(new WithdrawalSubmissions(options.home)),
+    ...batchRoutes(),
+    ...(options.routes ?? []),
+  ];
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

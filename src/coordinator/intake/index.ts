@@ -5,6 +5,7 @@ export { parseClientKey, parseWithdrawalBody, withdrawalBodySha256, type Withdra
 export { checkNow, systemNow } from './clock.js';
 export {
   rejectionError,
+  storeWithdrawal,
   submitWithdrawal,
   MIN_REQUEST_LIFETIME_SECONDS,
   ROLLING_WINDOW_SECONDS,
@@ -12,6 +13,7 @@ export {
   type SubmitInput,
   type SubmitResult,
 } from './submit.js';
+export { MAX_GROUP_SIZE, WithdrawalSubmissions } from './submissions.js';
 export { submitApproval, type ApprovalResult } from './approve.js';
 export {
   cancelWithdrawal,

@@ -2,7 +2,7 @@
 // the tier's delay is over, and pending or approved → expired at its expiresAt. Also cancelling,
 // which a client or an operator asks for. Every move goes through the store, which writes its
 // audit entry; with `from` set, a move is compare-and-set, so two processes never both move it.
-import { isoTime } from '../../policy/index.js';
+import { isoTime, type Decision } from '../../policy/index.js';
 import { KuraError } from '../../errors.js';
 import type { CoordinatorHome } from '../home.js';
 import type { RequestRecord } from '../store/index.js';
@@ -25,8 +25,17 @@ export function settleRequest(home: CoordinatorHome, record: RequestRecord, now:
   if (record.state === 'approved') return record;
   const request = withdrawalRequestOf(home, record);
   const { decision } = decisionFor(home, request, store.approvalsFor(record.requestId), now);
-  if (!decision.allowed) return record;
-  return store.setRequestState(record.requestId, 'approved', {
+  return approveIfAllowed(home, record, decision);
+}
+
+/** Moves a pending request to approved when the policy's decision on it allows it. */
+export function approveIfAllowed(
+  home: CoordinatorHome,
+  record: RequestRecord,
+  decision: Decision,
+): RequestRecord {
+  if (record.state !== 'pending_approval' || !decision.allowed) return record;
+  return home.store.setRequestState(record.requestId, 'approved', {
     from: 'pending_approval',
     reason: `quorum met (${decision.approvedBy.join(', ')}) and delay over`,
   });

@@ -12,8 +12,8 @@ import type { CoordinatorHome } from '../home.js';
 import type { RequestRecord } from '../store/index.js';
 import { parseClientKey, withdrawalBodySha256, type WithdrawalBody } from './body.js';
 import { checkNow } from './clock.js';
-import { settleRequest } from './lifecycle.js';
-import { withdrawalView, type WithdrawalView } from './view.js';
+import { approveIfAllowed } from './lifecycle.js';
+import { newRequestView, withdrawalView, type WithdrawalView } from './view.js';
 
 /** The rolling window of the policy's limits. */
 export const ROLLING_WINDOW_SECONDS = 24 * 60 * 60;
@@ -80,6 +80,16 @@ function lifetimeOf(home: CoordinatorHome, body: WithdrawalBody): number {
  * it refuses anything else. Callers turn a rejected result into its refusal with rejectionError.
  */
 export function submitWithdrawal(home: CoordinatorHome, input: SubmitInput, now: number): SubmitResult {
+  const result = storeWithdrawal(home, input, now);
+  if (result.created) faultPoint('request-stored');
+  return result;
+}
+
+/**
+ * submitWithdrawal without the crash-test fault point, for callers that commit it inside a larger
+ * transaction (the group commit of submissions.ts), which fire the point after their own commit.
+ */
+export function storeWithdrawal(home: CoordinatorHome, input: SubmitInput, now: number): SubmitResult {
   checkNow(now);
   const clientId = parseClientKey(input.clientId, 'clientId');
   const idempotencyKey = parseClientKey(input.idempotencyKey, 'Idempotency-Key');
@@ -133,11 +143,12 @@ export function submitWithdrawal(home: CoordinatorHome, input: SubmitInput, now:
       expiresAt,
       ...(refusal === undefined ? {} : { refusal }),
     });
-    return { record: created ? settleRequest(home, record, now) : record, created };
+    // A tier that needs no approvals and no delay approves at once (what settleRequest would
+    // do, from the decision just made: it counted no approvals, and usage only ever refuses).
+    return { record: created ? approveIfAllowed(home, record, decision) : record, created, decision };
   });
   if (!stored.created) return replay(stored.record);
-  faultPoint('request-stored');
-  return { created: true, withdrawal: withdrawalView(home, stored.record, now) };
+  return { created: true, withdrawal: newRequestView(home, stored.record, request, stored.decision) };
 }
 
 /**

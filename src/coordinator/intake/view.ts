@@ -146,6 +146,31 @@ export function withdrawalView(home: CoordinatorHome, record: RequestRecord, now
   const request = withdrawalRequestOf(home, record);
   const approvals = home.store.approvalsFor(record.requestId);
   const live = record.state === 'pending_approval' || record.state === 'approved';
+  return viewOf(home, record, request, approvals, live ? decisionFor(home, request, approvals, now) : null);
+}
+
+/**
+ * The view of a request intake has just stored, from what intake already holds: the request it
+ * built and the policy's decision on it (no approvals yet, so none is stale). Nothing is read
+ * back or evaluated again; test/coordinator/intake.test.ts holds it equal to withdrawalView.
+ */
+export function newRequestView(
+  home: CoordinatorHome,
+  record: RequestRecord,
+  request: WithdrawalRequest,
+  decision: Decision,
+): WithdrawalView {
+  const live = record.state === 'pending_approval' || record.state === 'approved';
+  return viewOf(home, record, request, [], live ? { decision, stale: [] } : null);
+}
+
+function viewOf(
+  home: CoordinatorHome,
+  record: RequestRecord,
+  request: WithdrawalRequest,
+  approvals: readonly ApprovalRecord[],
+  decision: RequestDecision | null,
+): WithdrawalView {
   return {
     requestId: record.requestId,
     state: record.state,
@@ -163,7 +188,7 @@ export function withdrawalView(home: CoordinatorHome, record: RequestRecord, now
     idempotencyKey: record.idempotencyKey,
     requestDigest: requestDigest(request),
     approvals: approvals.map((a) => approvalView(home, a)),
-    progress: live ? progressView(decisionFor(home, request, approvals, now)) : null,
+    progress: decision === null ? null : progressView(decision),
     refusal: record.refusal,
     request: requestToJson(request),
   };
