@@ -1,16 +1,23 @@
 // Issue "Speed measured against the libraries themselves", scenario 3: withdrawal intake with
-// durable commits. N withdrawals are POSTed to `POST /v1/withdrawals` of a coordinator server on a
-// fresh home (one after the other, and 8 in flight over keep-alive connections), against raw
-// better-sqlite3 inserting N rows into a table like kura's `requests` with the same durability
-// (WAL, synchronous=FULL, one transaction per row). To show where the time goes, the intake
-// service is also called directly (submitWithdrawal: policy, idempotency, audit entry and the
-// commit, without HTTP). The client runs in the same process as the server, so the HTTP rows
-// include the client's own work. Prints requests per second; never fails on a timing (only on a
-// wrong answer).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+// durable commits, against raw better-sqlite3 inserting N rows into a table like kura's
+// `requests` with the same durability (WAL, synchronous=FULL, one transaction per row).
+//
+// Over HTTP: a coordinator server on a fresh home is loaded with POST /v1/withdrawals, each with
+// a new Idempotency-Key, over 1, 8 and 32 keep-alive connections, by a load client in a process
+// of its own: wrk (the Debian package; test/bench/intakeLoad.lua) for KURA_BENCH_SECONDS when it
+// is installed, otherwise the Node client httpLoadClient.mjs, which costs the machine more CPU
+// per request than the server does and so measures itself as much as kura. Every answer is sent
+// after its request is committed; with several calls in flight the server commits the calls that
+// arrived together in one transaction (group commit, src/coordinator/intake/submissions.ts).
+//
+// Without HTTP: the intake service called directly, one commit per request (submitWithdrawal:
+// policy, idempotency, audit entry and the commit), to show where the time goes. Prints requests
+// per second; never fails on a timing (only on a wrong answer or a request lost).
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, bench, describe } from 'vitest';
@@ -23,7 +30,9 @@ import { printGrid, printRateTable, task, Timings } from './timings.js';
 
 // KURA_BENCH_REQUESTS=2000 runs one size.
 const SIZES = (process.env.KURA_BENCH_REQUESTS ?? '200,1000').split(',').map(Number);
-const CONCURRENCY = 8;
+// Connections the load client keeps busy: one at a time (every answer waits for its own fsync),
+// and a service's normal load, where group commit shares a commit between the calls in flight.
+const IN_FLIGHT = [1, 8, 32];
 const AMOUNT_SAT = 50_000n;
 // Room for every request of the run inside the rolling 24 h limits (the fixture's clock is fixed,
 // so every request falls in the same window): the bench is about the store and the API.
@@ -58,31 +67,6 @@ function bodyOf(i: number): string {
   });
 }
 
-function post(agent: Agent, url: string, token: string, key: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${url}/v1/withdrawals`,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(body),
-          'Idempotency-Key': key,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** A fresh home with an intake token; the caller closes it. */
 function intakeHome(): { h: IntakeHome; token: string; tokenId: string } {
   const h = makeIntakeHome(POLICY);
@@ -100,7 +84,75 @@ function expectCount(h: IntakeHome, n: number): void {
   if (stored !== n) throw new Error(`${stored} requests pending, not ${n}`);
 }
 
-async function overHttp(who: string, n: number, concurrency: number): Promise<void> {
+/** One HTTP load run: requests answered 201 in `milliseconds`, and the server's CPU meanwhile. */
+interface HttpRun {
+  readonly inFlight: number;
+  readonly created: number;
+  readonly milliseconds: number;
+  readonly cpuMilliseconds: number;
+}
+const httpRuns: HttpRun[] = [];
+
+/** wrk (Debian package `wrk`) when it is installed: a load client far cheaper than the server. */
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+const LOAD_SECONDS = Number(process.env.KURA_BENCH_SECONDS ?? '3');
+/** Without wrk: this many requests per run through the Node load client. */
+const NODE_CLIENT_REQUESTS = Math.max(...SIZES);
+
+/** Runs wrk for LOAD_SECONDS with `inFlight` connections; resolves with what it counted. */
+async function wrkLoad(url: string, token: string, inFlight: number, dir: string) {
+  const bodiesFile = join(dir, 'bodies.txt');
+  writeFileSync(bodiesFile, destinations.map((_, i) => bodyOf(i)).join('\n') + '\n');
+  const script = fileURLToPath(new URL('./intakeLoad.lua', import.meta.url));
+  const args = ['-t1', `-c${inFlight}`, `-d${LOAD_SECONDS}s`, '-s', script, url, '--', token, bodiesFile];
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(WRK as string, args, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  const counted = JSON.parse(out.trim().split('\n').at(-1) ?? '') as {
+    created: number;
+    other: number;
+    otherStatus: number;
+    microseconds: number;
+    socketErrors: number;
+  };
+  if (counted.other > 0 || counted.socketErrors > 0) {
+    throw new Error(
+      `wrk: ${counted.other} answers of ${counted.otherStatus}, ${counted.socketErrors} socket errors`,
+    );
+  }
+  return { created: counted.created, milliseconds: counted.microseconds / 1000 };
+}
+
+/** Without wrk: httpLoadClient.mjs, in a process of its own. */
+async function nodeLoad(url: string, token: string, inFlight: number) {
+  const child = fork(fileURLToPath(new URL('./httpLoadClient.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the load client exited with ${code}`)));
+    });
+    const bodies = Array.from({ length: NODE_CLIENT_REQUESTS }, (_, i) => bodyOf(i));
+    const result = await new Promise<{ statuses: Record<string, number>; milliseconds: number }>(
+      (resolve, reject) => {
+        child.once(
+          'message',
+          (message: { statuses: Record<string, number>; milliseconds: number } | { error: string }) =>
+            'error' in message ? reject(new Error(message.error)) : resolve(message),
+        );
+        child.send({ url, token, bodies, keyPrefix: 'bench', concurrency: inFlight });
+      },
+    );
+    const created = result.statuses['201'] ?? 0;
+    if (created !== bodies.length) throw new Error(`answers: ${JSON.stringify(result.statuses)}`);
+    return { created, milliseconds: result.milliseconds };
+  } finally {
+    child.kill();
+  }
+}
+
+async function overHttp(inFlight: number): Promise<void> {
   const { h, token } = intakeHome();
   const logged: string[] = [];
   const server = await startCoordinatorServer({
@@ -109,20 +161,28 @@ async function overHttp(who: string, n: number, concurrency: number): Promise<vo
     now: () => h.clock.now,
     log: (line) => void logged.push(line),
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   try {
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < n; i = next++) {
-        const status = await post(agent, server.url, token, `bench-${i}`, bodyOf(i));
-        if (status !== 201) throw new Error(`request ${i} answered ${status}`);
-      }
-    };
-    await measure(who, n, () => Promise.all(Array.from({ length: concurrency }, worker)));
-    expectCount(h, n);
+    // The server process's CPU over the run (the load client is another process).
+    const startCpu = process.cpuUsage();
+    const { created, milliseconds } =
+      WRK === undefined
+        ? await nodeLoad(server.url, token, inFlight)
+        : await wrkLoad(server.url, token, inFlight, join(h.path, '..'));
+    const used = process.cpuUsage(startCpu);
+    httpRuns.push({ inFlight, created, milliseconds, cpuMilliseconds: (used.user + used.system) / 1000 });
+    // Every request answered 201 is stored. wrk stops on a clock, so up to `inFlight` more may
+    // have been stored whose answers it no longer read; the server finishes them first.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stored = h.home.store.countRequestsByState().pending_approval;
+    if (stored < created || stored > created + inFlight) {
+      throw new Error(`${stored} requests stored for ${created} answered 201 with ${inFlight} in flight`);
+    }
     if (logged.length > 0) throw new Error(`the server logged:\n${logged.join('\n')}`);
+  } catch (error) {
+    // vitest bench counts a failed run but does not print why
+    console.error(`intake over HTTP, ${inFlight} in flight:`, error);
+    throw error;
   } finally {
-    agent.destroy();
     await server.close();
     dispose(h);
   }
@@ -206,20 +266,21 @@ async function rawSqlite(n: number): Promise<void> {
   }
 }
 
+describe(`intake over HTTP (${WRK === undefined ? `Node load client, ${NODE_CLIENT_REQUESTS} requests` : `wrk, ${LOAD_SECONDS} s`} per run)`, () => {
+  for (const inFlight of IN_FLIGHT) {
+    bench(
+      `kura POST /v1/withdrawals, ${inFlight} in flight`,
+      task(() => overHttp(inFlight)),
+      // The first run (vitest's warm-up) leaves V8 time to compile the hot path; it is not counted.
+      { time: 0, iterations: 3, warmupIterations: 1, warmupTime: 0 },
+    );
+  }
+});
+
 for (const size of SIZES) {
   // Each run commits `size` transactions with fsync: a few runs are enough.
   const options = { time: 0, iterations: 3, warmupIterations: 1, warmupTime: 0 };
   describe(`intake: ${size} withdrawals`, () => {
-    bench(
-      'kura POST /v1/withdrawals, one at a time',
-      task(() => overHttp('kura http', size, 1)),
-      options,
-    );
-    bench(
-      `kura POST /v1/withdrawals, ${CONCURRENCY} in flight`,
-      task(() => overHttp(`kura http x${CONCURRENCY}`, size, CONCURRENCY)),
-      options,
-    );
     bench(
       'kura submitWithdrawal (no HTTP)',
       task(() => direct(size)),
@@ -233,12 +294,49 @@ for (const size of SIZES) {
   });
 }
 
-const WHO = ['kura http', `kura http x${CONCURRENCY}`, 'kura submit', 'sqlite'];
+const WHO = ['kura submit', 'sqlite'];
+
+/** The median of `values` (runs of one kind). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
 
 afterAll(() => {
-  for (const who of WHO.slice(0, 3)) {
-    printRateTable(`intake: ${who} vs raw better-sqlite3 inserts`, timings, who, 'sqlite', SIZES, 'req');
-  }
+  printRateTable(
+    'intake: kura submit (no HTTP) vs raw better-sqlite3 inserts',
+    timings,
+    'kura submit',
+    'sqlite',
+    SIZES,
+    'req',
+  );
+  // HTTP runs against the raw inserts' rate at the largest size, measured in the same run.
+  const largest = Math.max(...SIZES);
+  const sqliteMs = timings.median('sqlite', largest);
+  const sqliteRate = sqliteMs === undefined ? undefined : (largest * 1000) / sqliteMs;
+  const load =
+    WRK === undefined ? 'Node load client (install wrk for a cheaper one)' : `wrk -t1, ${LOAD_SECONDS} s`;
+  printGrid(
+    `intake over HTTP (${load}; medians of the runs) vs raw better-sqlite3 one-row inserts at ${largest} rows: ${sqliteRate === undefined ? '-' : Math.round(sqliteRate)} req/s`,
+    ['in flight', 'requests', 'kura req/s', 'server CPU per request', 'rate ratio kura/sqlite'],
+    IN_FLIGHT.map((inFlight) => {
+      const runs = httpRuns.filter((r) => r.inFlight === inFlight).slice(1);
+      if (runs.length === 0) return [String(inFlight), '-', '-', '-', '-'];
+      const rate = median(runs.map((r) => (r.created * 1000) / r.milliseconds));
+      const cpuPer = median(runs.map((r) => r.cpuMilliseconds / r.created));
+      return [
+        String(inFlight),
+        String(Math.round(median(runs.map((r) => r.created)))),
+        String(Math.round(rate)),
+        `${cpuPer.toFixed(3)} ms`,
+        sqliteRate === undefined ? '-' : (rate / sqliteRate).toFixed(3),
+      ];
+    }),
+  );
   const rows = SIZES.flatMap((size) =>
     WHO.map((who) => {
       const wall = timings.median(who, size);
@@ -255,7 +353,7 @@ afterAll(() => {
     }),
   );
   printGrid(
-    'intake: where the time goes, per request (CPU: user + system of all threads of this process, V8 helper threads included, so it can pass wall; wall - CPU is about the fsync wait)',
+    'intake without HTTP, one commit per request: where the time goes (CPU: user + system of this process, V8 helper threads included, so it can pass wall; wall - CPU is about the fsync wait)',
     ['size', 'path', 'wall', 'CPU', 'wall - CPU'],
     rows,
   );
