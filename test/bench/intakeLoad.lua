@@ -1,6 +1,7 @@
 -- wrk script of intake.bench.ts: POST /v1/withdrawals with a new Idempotency-Key on every request
 -- (a retried key would be answered from the stored row, which is not what is measured).
--- Arguments after `--`: the bearer token and a file with one JSON body per line.
+-- Arguments after `--`: the bearer token, a file with one JSON body per line, and a prefix for the
+-- keys (each run on the same server takes its own).
 -- Prints one JSON line at the end: requests answered 201, and the other answers.
 
 local threads = {}
@@ -16,6 +17,7 @@ function init(args)
   for line in io.lines(args[2]) do
     table.insert(bodies, line)
   end
+  prefix = args[3]
   counter = 0
   created = 0
   other = 0
@@ -27,7 +29,7 @@ function request()
   return wrk.format("POST", "/v1/withdrawals", {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = "wrk-" .. id .. "-" .. counter,
+    ["Idempotency-Key"] = prefix .. "-" .. id .. "-" .. counter,
   }, bodies[(counter % #bodies) + 1])
 end
 

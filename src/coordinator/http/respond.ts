@@ -21,8 +21,18 @@ const COMMON_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 } as const;
 
+/**
+ * JSON with bigints as decimal strings. Most answers hold none (amounts are already strings), and
+ * a replacer function costs on every key of a large answer, so it is used only when the plain
+ * call refuses a bigint.
+ */
 function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  }
 }
 
 /** A KuraError for any thrown value; a non-KuraError is a bug and becomes INTERNAL. */
