@@ -1,8 +1,8 @@
 // An address's output script for a network: what bitcoinjs-lib's `address.toOutputScript` gives,
 // without its cost for the addresses custody sees most. bitcoinjs-lib tries base58check first
 // (a double SHA-256 and a thrown, caught error for every bech32 address) and then builds the
-// script through its lazy `payments` objects; together about 0.18 ms per address, a fifth of a
-// withdrawal's intake. A segwit v0 address of the network (P2WPKH, P2WSH) is read here with
+// script through its lazy `payments` objects: about 26 µs per address, against 2–4 µs here, on
+// every withdrawal intake takes. A segwit v0 address of the network (P2WPKH, P2WSH) is read here with
 // bitcoinjs-lib's own bech32 decoder and its script compiler; everything else (base58, taproot,
 // whose key bitcoinjs-lib checks is on the curve, future segwit versions, every malformed string)
 // still goes through `toOutputScript`, so what is accepted and what is refused is unchanged
