@@ -189,7 +189,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the coordinator killed by SIGKILL after every durable step', () => {
-  it('keeps a request stored just before the crash, and a retry with its key finds it', async () => {
+  it('keeps a request stored just before the crash (CLI, and an API group commit), and a retry with its key finds it', async () => {
     const [first, second] = PAYMENTS;
     const submit = (p: (typeof PAYMENTS)[number]) => [
       'request',
@@ -212,7 +212,40 @@ describe('the coordinator killed by SIGKILL after every durable step', () => {
     }>();
     expect(retried.created).toBe(false);
     expect(retried.withdrawal.requestId).toBe(stored[0]?.requestId);
-    const other = (await rerun(submit(second))).json<{ withdrawal: { requestId: string } }>();
+    // Over HTTP, a group commit stores the request and the server dies before it answers.
+    const token = (await rerun(['coordinator', 'token', 'create', '--role', 'intake'])).json<{
+      token: string;
+    }>().token;
+    const post = (url: string) =>
+      fetch(`${url}/v1/withdrawals`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': second.key,
+        },
+        body: JSON.stringify({ destination: second.destination, amountSat: String(second.amountSat) }),
+      });
+    const serveArgs = ['coordinator', 'serve', '--home', home, '--listen', '127.0.0.1:0', '--json'];
+    figures.faultsInjected++;
+    const dying = watch(spawnKura(serveArgs, 'request-stored'));
+    const answer = await post((await dying.waitFor(/"url": "([^"]+)"/))[1] as string).then(
+      (res) => `HTTP ${res.status}`,
+      (error: unknown) => `no answer (${String(error)})`,
+    );
+    expect(answer).toMatch(/^no answer/);
+    expect((await dying.done).signal).toBe('SIGKILL');
+    figures.sigkills++;
+    const afterHttp = withHome(({ store }) => store.listRequests({ limit: 10 }));
+    expect(afterHttp).toHaveLength(2);
+    // The client retries with the same key on the restarted server: the request it did not hear about.
+    const serving = watch(spawnKura(serveArgs));
+    const again = await post((await serving.waitFor(/"url": "([^"]+)"/))[1] as string);
+    expect(again.status).toBe(200);
+    const other = (await again.json()) as { withdrawal: { requestId: string } };
+    serving.child.kill('SIGTERM');
+    expect((await serving.done).code).toBe(0);
+    expect(afterHttp.map((r) => r.requestId)).toContain(other.withdrawal.requestId);
     for (const [i, id] of [retried.withdrawal.requestId, other.withdrawal.requestId].entries()) {
       const p = PAYMENTS[i] as (typeof PAYMENTS)[number];
       requestIds.push(id);
