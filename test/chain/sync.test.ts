@@ -11,7 +11,7 @@ import { BlockScanner } from '../../src/coordinator/scan/block.js';
 import { newAddressBook, watchedUpTo, type AddressBook } from '../../src/coordinator/scan/book.js';
 import { syncFrom, type SyncStart } from '../../src/coordinator/scan/sync.js';
 import { isKuraError } from '../../src/errors.js';
-import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
+import { COIN, REGTEST_SUBSIDY, startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import {
   CoinLedger,
   clientFor,
@@ -24,9 +24,6 @@ import {
   walletAddress,
 } from './fixtures.js';
 
-const COIN = 100_000_000n;
-/** Regtest pays 50 BTC per block below height 150 (both nodes halve every 150 blocks). */
-const SUBSIDY = 50n * COIN;
 const FEE = 5_000n;
 
 let node: RegtestNode;
@@ -98,7 +95,7 @@ describe('syncFrom on a real node', () => {
     expect(result.tip).toEqual({ height: tip, hash: await client.getBlockHash(tip) });
     expect(full.labels()).toEqual(['r0', 'r5']); // r30 is 25 past r5: beyond a gap of 20
     for (const coin of full.unspent()) {
-      expect(coin).toMatchObject({ valueSat: SUBSIDY, coinbase: true, vout: 0 });
+      expect(coin).toMatchObject({ valueSat: REGTEST_SUBSIDY, coinbase: true, vout: 0 });
       expect(coin.scriptPubKey).toBe(
         Buffer.from(deriver.derive(RECEIVE, coin.index).scriptPubKey).toString('hex'),
       );
@@ -120,7 +117,7 @@ describe('syncFrom on a real node', () => {
     const pay = spendMinerCoinbase(await coinbaseAt(4), [
       { script: deriver.derive(RECEIVE, 15).scriptPubKey, value: 1n * COIN },
       { script: deriver.derive(CHANGE, 2).scriptPubKey, value: 2n * COIN },
-      { script: miner.script, value: SUBSIDY - 3n * COIN - FEE },
+      { script: miner.script, value: REGTEST_SUBSIDY - 3n * COIN - FEE },
     ]);
     await node.broadcast(pay.toHex());
     await node.mineTo(miner.address, 1);
@@ -177,7 +174,7 @@ describe('syncFrom on a real node', () => {
     // The orphaned block pays r2 by its coinbase and holds a payment to r1 from the miner.
     const pay = spendMinerCoinbase(await coinbaseAt(5), [
       { script: deriver.derive(RECEIVE, 1).scriptPubKey, value: COIN },
-      { script: miner.script, value: SUBSIDY - COIN - FEE },
+      { script: miner.script, value: REGTEST_SUBSIDY - COIN - FEE },
     ]);
     await node.broadcast(pay.toHex());
     const [orphan] = await node.mineTo(walletAddress(RECEIVE, 2), 1);

@@ -23,7 +23,7 @@ import { syncCoordinator, type SyncOptions, type SyncReport } from '../../src/co
 import { KuraError, isKuraError } from '../../src/errors.js';
 import { errorCode, kura, tempDir, writeTemp } from '../helpers/cli.js';
 import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
-import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
+import { COIN, REGTEST_SUBSIDY, startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { testDestination, testPolicy } from '../helpers/scenario.js';
 import {
   clientFor,
@@ -36,9 +36,6 @@ import {
   walletAddress,
 } from '../chain/fixtures.js';
 
-const COIN = 100_000_000n;
-/** Regtest pays 50 BTC per block below height 150 (the miner coinbases spent here are that old). */
-const SUBSIDY = 50n * COIN;
 const FEE = 10_000n;
 
 let node: RegtestNode;
@@ -249,7 +246,7 @@ describe('kura coordinator sync on a real node', () => {
     const pay = spendMinerCoinbase(await coinbaseAt(4), [
       { script: scriptOf(RECEIVE, 30), value: 1n * COIN },
       { script: scriptOf(CHANGE, 0), value: 2n * COIN },
-      { script: miner.script, value: SUBSIDY - 3n * COIN - FEE },
+      { script: miner.script, value: REGTEST_SUBSIDY - 3n * COIN - FEE },
     ]);
     await send(pay);
     await mine(1);
@@ -273,13 +270,13 @@ describe('kura coordinator sync on a real node', () => {
       addressIndex: 55,
       height: 3,
       coinbase: true,
-      valueSat: SUBSIDY,
+      valueSat: REGTEST_SUBSIDY,
     });
     expect(report.balance).toEqual({
-      confirmedSat: 3n * SUBSIDY + 3n * COIN,
+      confirmedSat: 3n * REGTEST_SUBSIDY + 3n * COIN,
       unconfirmedSat: 0n,
       lockedSat: 0n,
-      totalSat: 3n * SUBSIDY + 3n * COIN,
+      totalSat: 3n * REGTEST_SUBSIDY + 3n * COIN,
     });
     await expectStoreMatchesNode(homeA);
     withHome(homeA, (h) => {
@@ -298,7 +295,7 @@ describe('kura coordinator sync on a real node', () => {
   it('counts a payment and a spend in the mempool as unconfirmed, then confirmed once mined', async () => {
     const pay = spendMinerCoinbase(await coinbaseAt(5), [
       { script: scriptOf(RECEIVE, 1), value: COIN / 2n },
-      { script: miner.script, value: SUBSIDY - COIN / 2n - FEE },
+      { script: miner.script, value: REGTEST_SUBSIDY - COIN / 2n - FEE },
     ]);
     await send(pay);
     const r5 = storedCoin(homeA, tracked[1] as Outpoint);
@@ -318,8 +315,8 @@ describe('kura coordinator sync on a real node', () => {
       valueSat: COIN / 2n,
     });
     expect(report.balance).toMatchObject({
-      confirmedSat: before.confirmedSat - SUBSIDY,
-      unconfirmedSat: COIN / 2n + SUBSIDY - 10n * COIN - FEE,
+      confirmedSat: before.confirmedSat - REGTEST_SUBSIDY,
+      unconfirmedSat: COIN / 2n + REGTEST_SUBSIDY - 10n * COIN - FEE,
     });
     await expectStoreMatchesNode(homeA);
 
@@ -365,7 +362,7 @@ describe('kura coordinator sync on a real node', () => {
   it('follows a reorg that removes a funding block: its coinbase is gone, its payment back to unconfirmed', async () => {
     const pay = spendMinerCoinbase(await coinbaseAt(6), [
       { script: scriptOf(RECEIVE, 3), value: 2n * COIN },
-      { script: miner.script, value: SUBSIDY - 2n * COIN - FEE },
+      { script: miner.script, value: REGTEST_SUBSIDY - 2n * COIN - FEE },
     ]);
     await send(pay);
     const [funding] = await mine(1, walletAddress(RECEIVE, 4));
@@ -375,7 +372,7 @@ describe('kura coordinator sync on a real node', () => {
     const r3 = { txid: pay.getId(), vout: 0 };
     // Regtest halves the subsidy every 150 blocks, and the coinbase also takes the fee.
     const r4Sat = storedCoin(homeA, r4).valueSat;
-    expect(r4Sat).toBe(SUBSIDY / 2n ** BigInt(Math.floor(fundingHeight / 150)) + FEE);
+    expect(r4Sat).toBe(REGTEST_SUBSIDY / 2n ** BigInt(Math.floor(fundingHeight / 150)) + FEE);
     expect(storedCoin(homeA, r4)).toMatchObject({ height: fundingHeight, coinbase: true });
     expect(storedCoin(homeA, r3)).toMatchObject({ height: fundingHeight });
     const before = withHome(homeA, (h) => h.store.balance());
@@ -435,7 +432,7 @@ describe('kura coordinator sync on a real node', () => {
         store.setRequestState(requestId, 'broadcast');
       }),
     );
-    expect(withHome(homeA, (h) => h.store.balance().lockedSat)).toBe(SUBSIDY);
+    expect(withHome(homeA, (h) => h.store.balance().lockedSat)).toBe(REGTEST_SUBSIDY);
     await send(tx);
     const states = () =>
       withHome(homeA, (h) => [h.store.batchById('b1')?.state, h.store.requestById(requestId)?.state]);
@@ -472,7 +469,7 @@ describe('kura coordinator sync on a real node', () => {
     await send(
       spendMinerCoinbase(await coinbaseAt(7), [
         { script: scriptOf(RECEIVE, 2), value: COIN },
-        { script: miner.script, value: SUBSIDY - COIN - FEE },
+        { script: miner.script, value: REGTEST_SUBSIDY - COIN - FEE },
       ]),
     );
     await mine(1);

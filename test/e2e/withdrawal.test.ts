@@ -25,11 +25,9 @@ import { createToken } from '../../src/coordinator/tokens.js';
 import type { TokenRole } from '../../src/coordinator/store/index.js';
 import type { RpcClient } from '../../src/chain/rpcClient.js';
 import { tempDir } from '../helpers/cli.js';
-import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
+import { COIN, startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { OFFICERS, setUpScenario, signOk, testDestination, type Scenario } from '../helpers/scenario.js';
 import { miner, spendMinerCoinbase } from '../chain/fixtures.js';
-
-const COIN = 100_000_000n;
 
 let node: RegtestNode;
 let scenario: Scenario;

@@ -21,12 +21,11 @@ import { FAULT_POINTS, faultArmed, type FaultPoint } from '../../src/coordinator
 import { openCoordinatorHome, type CoordinatorHome } from '../../src/coordinator/home.js';
 import { kura, tempDir, writeTemp, type KuraRun } from '../helpers/cli.js';
 import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
-import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
+import { COIN, startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { OFFICERS, setUpScenario, signOk, testDestination, type Scenario } from '../helpers/scenario.js';
 import { clientFor, miner, spendMinerCoinbase } from '../chain/fixtures.js';
 import { runKuraChild, spawnKura, watch, type ChildRun } from './child.js';
 
-const COIN = 100_000_000n;
 const FEE_RATE = '5';
 const PAYMENTS = [
   { key: 'order-1', destination: testDestination(811), amountSat: 10_000_000n },

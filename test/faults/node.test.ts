@@ -23,12 +23,11 @@ import { createToken } from '../../src/coordinator/tokens.js';
 import { isKuraError } from '../../src/errors.js';
 import { errorCode, kura, tempDir, writeTemp } from '../helpers/cli.js';
 import { initCoordinatorHomeViaCli } from '../helpers/coordinatorHome.js';
-import { startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
+import { COIN, startRegtestNode, type RegtestNode } from '../helpers/regtest.js';
 import { testPolicy } from '../helpers/scenario.js';
 import { clientFor, demoWallet, deriver, miner, spendMinerCoinbase } from '../chain/fixtures.js';
 import { startFaultProxy, type FaultProxy, type ProxyMode } from './nodeProxy.js';
 
-const COIN = 100_000_000n;
 /** Short client settings for in-process syncs: the CLI keeps its defaults (5 retries from 250 ms). */
 const QUICK = { retries: 3, backoffMs: 20, timeoutMs: 400 };
 

@@ -18,6 +18,11 @@ import { Transaction } from 'bitcoinjs-lib';
 /** Which node implementation a {@link RegtestNode} runs. */
 export type RegtestNodeKind = 'bcoin' | 'bitcoind';
 
+/** Satoshis in one bitcoin. */
+export const COIN = 100_000_000n;
+/** What a regtest block pays below height 150 (both node kinds halve every 150 blocks). */
+export const REGTEST_SUBSIDY = 50n * COIN;
+
 /**
  * The lowest chain height at which a node of each kind accepts segwit spends and has a mature
  * coinbase: bcoin's regtest activates segwit by BIP-9 signalling at block 432, Bitcoin Core's
