@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, Store, type StoreIdentity } from '../../src/coordinator/store/index.js';
+import { schemaSql } from '../../src/coordinator/store/migrations.js';
 import { isKuraError } from '../../src/errors.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -96,6 +97,52 @@ describe('a fresh store', () => {
     const db = raw(path);
     expect(db.prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual({ n: 1 });
     db.close();
+  });
+});
+
+describe('migration 3', () => {
+  /** The audit log's table as migration 1 made it (with UNIQUE on hash), read from schema.sql. */
+  function auditLogOfVersion1(): string {
+    const schema = schemaSql();
+    return schema.slice(schema.indexOf('CREATE TABLE audit_log ('));
+  }
+
+  it('rebuilds a version-2 audit log without its hash index, keeping every entry and trigger', () => {
+    const { path, store } = fresh();
+    for (let n = 1; n <= 20; n++) store.audit('note', { n });
+    const before = store.exportAudit();
+    store.close();
+
+    // Take the database back to version 2: the audit log of migration 1, with the same rows.
+    const db = raw(path);
+    db.exec(`DROP TRIGGER audit_log_extends_chain; DROP TRIGGER audit_log_no_update;
+      DROP TRIGGER audit_log_no_delete; ALTER TABLE audit_log RENAME TO audit_log_copy;`);
+    db.exec(auditLogOfVersion1());
+    db.exec('INSERT INTO audit_log SELECT * FROM audit_log_copy ORDER BY seq; DROP TABLE audit_log_copy');
+    db.pragma('user_version = 2');
+    expect(db.pragma('index_list(audit_log)')).toHaveLength(1);
+    db.close();
+
+    const again = Store.open(path, ID, { now: () => NOW });
+    open.push(again);
+    const after = again.exportAudit();
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.slice(before.length)).toContain('"store.migrate"');
+    expect(again.verifyAudit().entries).toBe(22);
+    again.close();
+
+    const check = raw(path);
+    expect(check.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    expect(check.pragma('index_list(audit_log)')).toEqual([]);
+    // still append-only and linked
+    expect(() => check.prepare("UPDATE audit_log SET type = 'x' WHERE seq = 1").run()).toThrow(/append-only/);
+    expect(() => check.prepare('DELETE FROM audit_log WHERE seq = 22').run()).toThrow(/append-only/);
+    expect(() =>
+      check
+        .prepare('INSERT INTO audit_log VALUES (23, 0, ?, ?, ?, ?)')
+        .run('note', '{}', '0'.repeat(64), 'e'.repeat(64)),
+    ).toThrow(/follow the last one/);
+    check.close();
   });
 });
 

@@ -31,6 +31,7 @@ export function schemaSql(): string {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'schema', sql: schemaSql },
   { version: 2, name: 'rolling usage totals', sql: () => sqlFile('usage.sql') },
+  { version: 3, name: 'audit log without a hash index', sql: () => sqlFile('audit-hash-index.sql') },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;
