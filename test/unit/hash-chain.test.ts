@@ -1,11 +1,12 @@
-// The two hashes the coordinator makes for every request (the audit entry's hash and the BIP-340
-// tagged request digest) use node:crypto for speed; they must be exactly the SHA-256 that
-// @noble/hashes computes by the definitions, for any entry or message, call after call.
+// The two hashes the coordinator makes for every request (the audit entry's hash, from the data's
+// JSON text, and the BIP-340 tagged request digest) use node:crypto for speed; they must be
+// exactly the SHA-256 that @noble/hashes computes by the definitions, for any entry or message,
+// call after call.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { entryHash } from '../../src/artifacts/hashChain.js';
+import { entryHash, entryHashOfJson, GENESIS_HASH } from '../../src/artifacts/hashChain.js';
 import { taggedHash } from '../../src/approvals/taggedHash.js';
 
 describe('hashes made with node:crypto', () => {
@@ -25,6 +26,28 @@ describe('hashes made with node:crypto', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('entryHashOfJson, over the data as JSON text, is entryHash of the parsed entry', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        fc.string({ unit: 'grapheme', maxLength: 40 }),
+        fc.jsonValue(),
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        (seq, time, type, value, prev) => {
+          // what the audit log stores: JSON text, and what an auditor parses back from it
+          const dataJson = JSON.stringify(value);
+          const data = JSON.parse(dataJson) as unknown;
+          expect(entryHashOfJson(seq, time, type, dataJson, prev)).toBe(
+            entryHash({ seq, time, type, data, prev }),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(() => entryHashOfJson(1.5, 0, 'note', '{}', GENESIS_HASH)).toThrow(/integers/);
   });
 
   it('taggedHash is SHA-256(SHA-256(tag) ‖ SHA-256(tag) ‖ message), again and again', () => {

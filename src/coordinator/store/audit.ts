@@ -1,19 +1,26 @@
 // The audit log in SQLite: the hash chain of src/artifacts/hashChain.ts, one row per entry. An
 // entry is appended only from inside a store transaction, reading the last entry in that same
 // transaction, so the state change and its entry commit together or not at all.
-import { appendEntry, parseChain, serializeChain, type ChainEntry } from '../../artifacts/hashChain.js';
+import {
+  entryHashOfJson,
+  GENESIS_HASH,
+  parseChain,
+  serializeChain,
+  type ChainEntry,
+} from '../../artifacts/hashChain.js';
 import { KuraError } from '../../errors.js';
 import type { Sql } from './database.js';
 import { int, text } from './rows.js';
 
 /**
- * Audit data is JSON: bigints become decimal strings (amounts stay exact) and undefined fields
- * disappear, so the stored text is exactly what was hashed.
+ * Audit data as the JSON text that is stored and hashed: bigints become decimal strings (amounts
+ * stay exact) and undefined fields disappear, so what an auditor parses back is exactly what was
+ * hashed.
  */
-export function auditData(data: unknown): unknown {
+export function auditJson(data: unknown): string {
   const json = JSON.stringify(data, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   if (json === undefined) throw new KuraError('INTERNAL', 'audit data must be a JSON value');
-  return JSON.parse(json) as unknown;
+  return json;
 }
 
 function entryOf(row: Record<string, unknown>): ChainEntry {
@@ -38,24 +45,32 @@ export function lastAuditEntry(sql: Sql): ChainEntry | undefined {
   return row === undefined ? undefined : entryOf(row);
 }
 
-/** Appends one entry after the last one. Callers are inside a store transaction. */
-export function appendAudit(sql: Sql, type: string, data: unknown, time: number): ChainEntry {
+/** Where an appended entry sits in the chain. */
+export type AuditPosition = Pick<ChainEntry, 'seq' | 'hash'>;
+
+/**
+ * Appends one entry after the last one. Callers are inside a store transaction. The data is
+ * serialized once: the same text is hashed and stored (this runs for every request the API takes).
+ */
+export function appendAudit(sql: Sql, type: string, data: unknown, time: number): AuditPosition {
   if (!sql.db.inTransaction)
     throw new KuraError('INTERNAL', 'an audit entry must be written in a transaction');
   // Only the last entry's seq and hash are chained: its data need not be read or parsed.
   const row = sql.get('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const last = row === undefined ? [] : [{ seq: int(row, 'seq'), hash: text(row, 'hash') }];
-  const entry = appendEntry(last, type, auditData(data), time);
+  const seq = row === undefined ? 1 : int(row, 'seq') + 1;
+  const prev = row === undefined ? GENESIS_HASH : text(row, 'hash');
+  const dataJson = auditJson(data);
+  const hash = entryHashOfJson(seq, time, type, dataJson, prev);
   sql.run(
     'INSERT INTO audit_log (seq, time, type, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)',
-    entry.seq,
-    entry.time,
-    entry.type,
-    JSON.stringify(entry.data),
-    entry.prev,
-    entry.hash,
+    seq,
+    time,
+    type,
+    dataJson,
+    prev,
+    hash,
   );
-  return entry;
+  return { seq, hash };
 }
 
 export function readAudit(sql: Sql): ChainEntry[] {

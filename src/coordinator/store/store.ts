@@ -206,7 +206,7 @@ export class Store {
 
   // audit log
   /** Appends an entry that records no table change (an operator's note, a refused attempt). */
-  audit(type: string, data: unknown): ChainEntry {
+  audit(type: string, data: unknown): audit.AuditPosition {
     return this.write((tx) => tx.audit(type, data));
   }
   exportAudit(): string {
