@@ -514,4 +514,38 @@ describe('plugging in routes', () => {
       startCoordinatorServer({ home: api.home, listen: { host: '127.0.0.1', port: 0 }, routes: [twice] }),
     ).rejects.toThrow(/registered twice/);
   });
+
+  it('sends a JSON or text answer with its length in UTF-8 bytes, not in characters', async () => {
+    const text = 'naïve ₿ 𝄞';
+    const plugged = await startCoordinatorServer({
+      home: api.home,
+      listen: { host: '127.0.0.1', port: 0 },
+      routes: [
+        {
+          method: 'GET',
+          path: '/v1/test/json',
+          roles: ['auditor'],
+          handle: () => ({ status: 200, json: { text } }),
+        },
+        {
+          method: 'GET',
+          path: '/v1/test/text',
+          roles: ['auditor'],
+          handle: () => ({ status: 200, body: text, contentType: 'text/plain; charset=utf-8' }),
+        },
+      ],
+    });
+    try {
+      for (const [path, expected] of [
+        ['/v1/test/json', JSON.stringify({ text })],
+        ['/v1/test/text', text],
+      ] as const) {
+        const res = await call({ url: plugged.url }, 'GET', path, { token: api.tokens.auditor });
+        expect(res.text).toBe(expected);
+        expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(expected, 'utf8')));
+      }
+    } finally {
+      await plugged.close();
+    }
+  });
 });

@@ -59,17 +59,21 @@ export function errorBody(error: KuraError): ErrorBody {
 
 export function sendResult(res: ServerResponse, result: RouteResult): void {
   const headers: Record<string, string> = { ...COMMON_HEADERS, ...result.headers };
-  let payload: Buffer;
+  // Text goes to res.end as a string: node then writes the head and the body in one write, where
+  // a Buffer body costs a copy and a second buffer in the socket write.
+  let payload: string | Buffer;
   if ('json' in result) {
     headers['Content-Type'] = 'application/json; charset=utf-8';
-    payload = Buffer.from(jsonText(result.json), 'utf8');
+    payload = jsonText(result.json);
   } else {
     headers['Content-Type'] = result.contentType;
-    payload = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : Buffer.from(result.body);
+    payload = typeof result.body === 'string' ? result.body : Buffer.from(result.body);
   }
-  headers['Content-Length'] = String(payload.length);
+  headers['Content-Length'] = String(
+    typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length,
+  );
   res.writeHead(result.status, headers);
-  res.end(payload);
+  res.end(payload, 'utf8');
 }
 
 /**
