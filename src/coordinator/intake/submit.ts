@@ -2,7 +2,6 @@
 // the policy at once. A request the policy refuses is still stored (as rejected, with every
 // reason) so that a retry with the same idempotency key gets the same answer; a request that only
 // lacks approvals waits for them in pending_approval.
-import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { destinationScript, type WithdrawalRequest } from '../../approvals/request.js';
 import { KuraError } from '../../errors.js';
@@ -12,6 +11,7 @@ import type { CoordinatorHome } from '../home.js';
 import type { RequestRecord } from '../store/index.js';
 import { parseClientKey, withdrawalBodySha256, type WithdrawalBody } from './body.js';
 import { checkNow } from './clock.js';
+import { newRequestId } from './requestId.js';
 import { approveIfAllowed } from './lifecycle.js';
 import { newRequestView, withdrawalView, type WithdrawalView } from './view.js';
 
@@ -108,7 +108,7 @@ export function storeWithdrawal(home: CoordinatorHome, input: SubmitInput, now: 
   const expiresAt = now + lifetimeOf(home, body);
   const request: WithdrawalRequest = {
     walletId: home.wallet.id,
-    requestId: bytesToHex(randomBytes(32)),
+    requestId: newRequestId(),
     network,
     destination: body.destination,
     scriptPubKey,
