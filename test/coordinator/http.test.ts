@@ -1,13 +1,14 @@
 // The coordinator's HTTP API on a real server and home (no node needed): the withdrawal flow,
 // every route against every role, tokens, bodies and headers that are refused with their codes,
 // and refusals that leave the store exactly as it was.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   route,
   ROUTE_ROLES,
   startCoordinatorServer,
   type RouteKey,
 } from '../../src/coordinator/http/index.js';
+import { openCoordinatorHome } from '../../src/coordinator/home.js';
 import { submitWithdrawal, type WithdrawalView } from '../../src/coordinator/intake/index.js';
 import { TOKEN_ROLES, type TokenRole } from '../../src/coordinator/store/index.js';
 import { revokeToken } from '../../src/coordinator/tokens.js';
@@ -377,6 +378,42 @@ describe('tokens', () => {
     const res = await post('/v1/withdrawals', withdrawalBody(), 'intake', { 'Idempotency-Key': 'after' });
     expect(res.status).toBe(401);
     expect(res.code).toBe('TOKEN_REVOKED');
+  });
+
+  it('refuses a token another process revoked while the server remembered it, storing nothing', async () => {
+    await submitted(); // the server has now seen the intake token valid
+    const other = openCoordinatorHome(api.path, { now: () => api.clock.now });
+    try {
+      revokeToken(other.store, api.tokenIds.intake);
+    } finally {
+      other.close();
+    }
+    const head = auditHead(api.home);
+    for (const key of ['after-1', 'after-2']) {
+      const res = await post('/v1/withdrawals', withdrawalBody(), 'intake', { 'Idempotency-Key': key });
+      expect(res.status).toBe(401);
+      expect(res.code).toBe('TOKEN_REVOKED');
+    }
+    expect(auditHead(api.home)).toBe(head);
+    expect(api.home.store.countRequestsByState().pending_approval).toBe(1);
+  });
+
+  it('reads a remembered withdrawal token only inside the transaction that stores the request', async () => {
+    const reads: boolean[] = [];
+    const tokenByDigest = api.home.store.tokenByDigest.bind(api.home.store);
+    const spy = vi.spyOn(api.home.store, 'tokenByDigest').mockImplementation((digest) => {
+      reads.push(api.home.store.inTransaction);
+      return tokenByDigest(digest);
+    });
+    try {
+      await submitted();
+      await submitted();
+      await submitted();
+    } finally {
+      spy.mockRestore();
+    }
+    // the first call authenticates from the store; every call confirms inside its transaction
+    expect(reads).toEqual([false, true, true, true]);
   });
 });
 

@@ -7,7 +7,9 @@ import { Store } from '../../src/coordinator/store/index.js';
 import {
   authenticate,
   authorize,
+  confirmToken,
   createToken,
+  KnownTokens,
   listTokens,
   revokeToken,
 } from '../../src/coordinator/tokens.js';
@@ -58,7 +60,11 @@ describe('tokens', () => {
 
   it('authenticates a bearer token to its id and role', () => {
     const made = createToken(store, 'officer');
-    expect(authenticate(store, `Bearer ${made.token}`)).toEqual({ tokenId: made.tokenId, role: 'officer' });
+    expect(authenticate(store, `Bearer ${made.token}`)).toEqual({
+      tokenId: made.tokenId,
+      role: 'officer',
+      tokenSha256: createHash('sha256').update(made.token).digest('hex'),
+    });
     expect(authenticate(store, `bearer ${made.token}`).role).toBe('officer');
     const tokens = [createToken(store, 'auditor'), createToken(store, 'operator')];
     expect(tokens.map((t) => authenticate(store, `Bearer ${t.token}`).role)).toEqual(['auditor', 'operator']);
@@ -113,6 +119,37 @@ describe('tokens', () => {
       ]),
     );
     expect(JSON.stringify(listTokens(store))).not.toContain('Sha256');
+  });
+
+  it('confirms a token seen valid only while it is stored, unrevoked and of the same role', () => {
+    const made = createToken(store, 'intake');
+    const auth = authenticate(store, `Bearer ${made.token}`);
+    expect(() => confirmToken(store, auth)).not.toThrow();
+    expect(codeOf(() => confirmToken(store, { ...auth, role: 'operator' }))).toBe('TOKEN_INVALID');
+    expect(codeOf(() => confirmToken(store, { ...auth, tokenId: 'tok_0000000000000000' }))).toBe(
+      'TOKEN_INVALID',
+    );
+    expect(codeOf(() => confirmToken(store, { ...auth, tokenSha256: 'ab'.repeat(32) }))).toBe(
+      'TOKEN_INVALID',
+    );
+    revokeToken(store, made.tokenId);
+    expect(codeOf(() => confirmToken(store, auth))).toBe('TOKEN_REVOKED');
+  });
+
+  it('remembers only the tokens it is given, refuses malformed headers, and forgets', () => {
+    const known = new KnownTokens();
+    const made = createToken(store, 'intake');
+    const header = `Bearer ${made.token}`;
+    expect(known.recall(header)).toBeUndefined();
+    const auth = authenticate(store, header);
+    known.remember(auth);
+    expect(known.recall(header)).toEqual(auth);
+    expect(known.recall(`bearer  ${made.token}`)).toEqual(auth);
+    expect(known.recall(`Bearer kura_${'A'.repeat(43)}`)).toBeUndefined();
+    expect(codeOf(() => known.recall('Bearer kura_abc'))).toBe('TOKEN_INVALID');
+    expect(codeOf(() => known.recall(undefined))).toBe('TOKEN_MISSING');
+    known.forget(auth);
+    expect(known.recall(header)).toBeUndefined();
   });
 
   it('refuses an unknown role, and a role not allowed for an operation', () => {

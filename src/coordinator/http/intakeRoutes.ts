@@ -14,7 +14,7 @@ import {
 } from '../intake/index.js';
 import type { Authenticated } from '../tokens.js';
 import { integerParam, queryParams } from './params.js';
-import type { RouteCall, RouteDefinition } from './route.js';
+import type { RouteCall, RouteDefinition, RouteResult } from './route.js';
 import { route } from './roles.js';
 
 /** Routes with roles never run without a token; this says so to the type checker. */
@@ -23,30 +23,39 @@ function caller(call: RouteCall): Authenticated {
   return call.auth;
 }
 
+/** POST /v1/withdrawals: one new withdrawal, stored by the server's group commit. */
+function withdrawalSubmission(submissions: WithdrawalSubmissions) {
+  return async (call: RouteCall): Promise<RouteResult> => {
+    const auth = caller(call);
+    queryParams(call.query, []);
+    const idempotencyKey = call.header('idempotency-key');
+    if (idempotencyKey === undefined) {
+      throw new KuraError(
+        'REQUEST_INVALID',
+        '"Idempotency-Key" header is required: a key of your choice that names this withdrawal',
+        { field: 'Idempotency-Key' },
+      );
+    }
+    const body = parseWithdrawalBody(await call.json());
+    const result = await submissions.submit({ clientId: auth.tokenId, idempotencyKey, body }, call.now, auth);
+    const rejected = rejectionError(result.withdrawal);
+    if (rejected !== undefined) throw rejected;
+    return {
+      status: result.created ? 201 : 200,
+      json: { withdrawal: result.withdrawal },
+      headers: { Location: `/v1/withdrawals/${result.withdrawal.requestId}` },
+    };
+  };
+}
+
 /** `submissions` stores new withdrawals; the server keeps one for its lifetime (group commit). */
 export function intakeRoutes(submissions: WithdrawalSubmissions): RouteDefinition[] {
   return [
-    route('POST /v1/withdrawals', async (call) => {
-      const auth = caller(call);
-      queryParams(call.query, []);
-      const idempotencyKey = call.header('idempotency-key');
-      if (idempotencyKey === undefined) {
-        throw new KuraError(
-          'REQUEST_INVALID',
-          '"Idempotency-Key" header is required: a key of your choice that names this withdrawal',
-          { field: 'Idempotency-Key' },
-        );
-      }
-      const body = parseWithdrawalBody(await call.json());
-      const result = await submissions.submit({ clientId: auth.tokenId, idempotencyKey, body }, call.now);
-      const rejected = rejectionError(result.withdrawal);
-      if (rejected !== undefined) throw rejected;
-      return {
-        status: result.created ? 201 : 200,
-        json: { withdrawal: result.withdrawal },
-        headers: { Location: `/v1/withdrawals/${result.withdrawal.requestId}` },
-      };
-    }),
+    {
+      // The group commit confirms the token inside its transaction (server.ts may skip the read).
+      confirmsToken: true,
+      ...route('POST /v1/withdrawals', withdrawalSubmission(submissions)),
+    },
 
     route('GET /v1/withdrawals', (call) => {
       const params = queryParams(call.query, ['state', 'limit']);

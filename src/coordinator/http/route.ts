@@ -47,5 +47,11 @@ export interface RouteDefinition {
   readonly roles: readonly TokenRole[];
   /** When true, a call without any Authorization header is let through with auth null. */
   readonly anonymous?: boolean;
+  /**
+   * When true, the handler confirms the caller's token inside its own write transaction
+   * (tokens.ts, confirmToken) before it changes anything, so the server may let a token it has
+   * seen valid through without reading the store (KnownTokens).
+   */
+  readonly confirmsToken?: boolean;
   handle(call: RouteCall): RouteResult | Promise<RouteResult>;
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KuraError } from '../../errors.js';
 import type { CoordinatorHome } from '../home.js';
 import { systemNow, WithdrawalSubmissions } from '../intake/index.js';
-import { authenticate, authorize, type Authenticated } from '../tokens.js';
+import { authenticate, authorize, KnownTokens, type Authenticated } from '../tokens.js';
 import { batchRoutes } from './batchRoutes.js';
 import { MAX_JSON_BODY_BYTES, parseJsonBody, readBody } from './body.js';
 import { healthRoute, type HealthProvider } from './healthRoute.js';
@@ -62,11 +62,21 @@ function authFor(
   route: RouteDefinition,
   home: CoordinatorHome,
   header: string | undefined,
+  known: KnownTokens,
 ): Authenticated | null {
   if (route.anonymous === true && (header === undefined || header.trim() === '')) return null;
-  const auth = authenticate(home.store, header);
+  let auth = route.confirmsToken === true ? known.recall(header) : undefined;
+  if (auth === undefined) {
+    auth = authenticate(home.store, header);
+    if (route.confirmsToken === true) known.remember(auth);
+  }
   authorize(auth, route.roles);
   return auth;
+}
+
+/** A refusal of the token itself: the server forgets it, and authenticates its next call afresh. */
+function refusesToken(error: unknown): boolean {
+  return error instanceof KuraError && (error.code === 'TOKEN_REVOKED' || error.code === 'TOKEN_INVALID');
 }
 
 export async function startCoordinatorServer(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
@@ -74,6 +84,7 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
   const clock = options.now ?? systemNow;
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const router = new Router(coordinatorRoutes(options));
+  const known = new KnownTokens();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Whether the request's body was read to its end: if not, the connection is closed after the
@@ -81,10 +92,11 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
     let bodyRead = false;
     const hasBody =
       req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    let auth: Authenticated | null = null;
     try {
       const { pathname, query } = splitTarget(req.url);
       const { route, params } = router.find(req.method ?? '', pathname);
-      const auth = authFor(route, home, headerOf(req, 'authorization'));
+      auth = authFor(route, home, headerOf(req, 'authorization'), known);
       const call: RouteCall = {
         home,
         now: clock(),
@@ -109,6 +121,7 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
       const result = await route.handle(call);
       sendResult(res, result);
     } catch (error) {
+      if (auth !== null && refusesToken(error)) known.forget(auth);
       sendError(res, asKuraError(error, log), hasBody && !bodyRead);
     }
   };

@@ -13,6 +13,7 @@
 import { KuraError } from '../../errors.js';
 import { faultPoint } from '../faults.js';
 import type { CoordinatorHome } from '../home.js';
+import { confirmToken, type Authenticated } from '../tokens.js';
 import { storeWithdrawal, type SubmitInput, type SubmitResult } from './submit.js';
 
 /**
@@ -24,6 +25,7 @@ export const MAX_GROUP_SIZE = 128;
 interface Waiting {
   readonly input: SubmitInput;
   readonly now: number;
+  readonly token: Authenticated | null;
   resolve(result: SubmitResult): void;
   reject(error: unknown): void;
 }
@@ -36,10 +38,14 @@ export class WithdrawalSubmissions {
 
   constructor(private readonly home: CoordinatorHome) {}
 
-  /** Stores the submission with the others that arrived in this turn of the event loop. */
-  submit(input: SubmitInput, now: number): Promise<SubmitResult> {
+  /**
+   * Stores the submission with the others that arrived in this turn of the event loop. `token`,
+   * the API caller's, is confirmed inside the group's transaction first (tokens.ts,
+   * confirmToken): a token revoked by then stores nothing.
+   */
+  submit(input: SubmitInput, now: number, token: Authenticated | null = null): Promise<SubmitResult> {
     return new Promise<SubmitResult>((resolve, reject) => {
-      this.waiting.push({ input, now, resolve, reject });
+      this.waiting.push({ input, now, token, resolve, reject });
       this.schedule();
     });
   }
@@ -77,6 +83,7 @@ export class WithdrawalSubmissions {
   /** One submission in its own savepoint (storeWithdrawal's transaction, nested in the group's). */
   private storeOne(w: Waiting): Outcome {
     try {
+      if (w.token !== null) confirmToken(this.home.store, w.token);
       return { ok: storeWithdrawal(this.home, w.input, w.now) };
     } catch (error) {
       // SQLite rolls the whole transaction back by itself on some errors (disk full, I/O): then
