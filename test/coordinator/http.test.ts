@@ -389,6 +389,11 @@ describe('tokens', () => {
       other.close();
     }
     const head = auditHead(api.home);
+    // a bad body too: the token is refused first, as on every route
+    const badBody = await post('/v1/withdrawals', { destination: 'nowhere' }, 'intake', {
+      'Idempotency-Key': 'after-0',
+    });
+    expect(badBody.code).toBe('TOKEN_REVOKED');
     for (const key of ['after-1', 'after-2']) {
       const res = await post('/v1/withdrawals', withdrawalBody(), 'intake', { 'Idempotency-Key': key });
       expect(res.status).toBe(401);

@@ -58,20 +58,46 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+interface Caller {
+  readonly auth: Authenticated | null;
+  /** True when the token was taken from KnownTokens, without reading the store. */
+  readonly recalled: boolean;
+}
+
 function authFor(
   route: RouteDefinition,
   home: CoordinatorHome,
   header: string | undefined,
   known: KnownTokens,
-): Authenticated | null {
-  if (route.anonymous === true && (header === undefined || header.trim() === '')) return null;
-  let auth = route.confirmsToken === true ? known.recall(header) : undefined;
-  if (auth === undefined) {
-    auth = authenticate(home.store, header);
-    if (route.confirmsToken === true) known.remember(auth);
+): Caller {
+  if (route.anonymous === true && (header === undefined || header.trim() === '')) {
+    return { auth: null, recalled: false };
   }
+  const recalled = route.confirmsToken === true ? known.recall(header) : undefined;
+  const auth = recalled ?? authenticate(home.store, header);
+  if (recalled === undefined && route.confirmsToken === true) known.remember(auth);
   authorize(auth, route.roles);
-  return auth;
+  return { auth, recalled: recalled !== undefined };
+}
+
+/**
+ * The error to answer with. A call whose token was recalled and that failed before its handler
+ * confirmed the token (a bad body, say) has its token read now: a token revoked meanwhile is
+ * refused as such, before anything about the call, as on every other route.
+ */
+function answerFor(
+  error: unknown,
+  caller: Caller,
+  home: CoordinatorHome,
+  header: string | undefined,
+): unknown {
+  if (!caller.recalled || refusesToken(error)) return error;
+  try {
+    authenticate(home.store, header);
+  } catch (tokenError) {
+    return refusesToken(tokenError) ? tokenError : error;
+  }
+  return error;
 }
 
 /** A refusal of the token itself: the server forgets it, and authenticates its next call afresh. */
@@ -92,11 +118,13 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
     let bodyRead = false;
     const hasBody =
       req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    let auth: Authenticated | null = null;
+    const authorization = headerOf(req, 'authorization');
+    let caller: Caller = { auth: null, recalled: false };
     try {
       const { pathname, query } = splitTarget(req.url);
       const { route, params } = router.find(req.method ?? '', pathname);
-      auth = authFor(route, home, headerOf(req, 'authorization'), known);
+      caller = authFor(route, home, authorization, known);
+      const { auth } = caller;
       const call: RouteCall = {
         home,
         now: clock(),
@@ -120,8 +148,9 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
       };
       const result = await route.handle(call);
       sendResult(res, result);
-    } catch (error) {
-      if (auth !== null && refusesToken(error)) known.forget(auth);
+    } catch (thrown) {
+      const error = answerFor(thrown, caller, home, authorization);
+      if (caller.auth !== null && refusesToken(error)) known.forget(caller.auth);
       sendError(res, asKuraError(error, log), hasBody && !bodyRead);
     }
   };
