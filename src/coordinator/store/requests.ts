@@ -138,7 +138,8 @@ export function insertRequest(tx: Tx, input: NewRequest): { request: RequestReco
     state,
     refusal,
   );
-  tx.audit(state === 'rejected' ? 'request.reject' : 'request.create', {
+  // The fields the client's request fixed: the audit entry and the record returned both carry them.
+  const fields = {
     requestId: input.requestId,
     clientId: input.clientId,
     idempotencyKey: input.idempotencyKey,
@@ -148,20 +149,15 @@ export function insertRequest(tx: Tx, input: NewRequest): { request: RequestReco
     amountSat: input.amountSat,
     policyHash: input.policyHash,
     expiresAt: input.expiresAt,
+  };
+  tx.audit(state === 'rejected' ? 'request.reject' : 'request.create', {
+    ...fields,
     state,
     ...(input.refusal === undefined ? {} : { refusal: input.refusal }),
   });
   // The row as written (the CHECKs passed, so it reads back the same): no need to read it again.
   const request: RequestRecord = {
-    requestId: input.requestId,
-    clientId: input.clientId,
-    idempotencyKey: input.idempotencyKey,
-    bodySha256: input.bodySha256,
-    destination: input.destination,
-    scriptPubKey: input.scriptPubKey,
-    amountSat: input.amountSat,
-    policyHash: input.policyHash,
-    expiresAt: input.expiresAt,
+    ...fields,
     createdAt: tx.now,
     updatedAt: tx.now,
     state,
